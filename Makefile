@@ -1,0 +1,54 @@
+# docproc: two commands for a newcomer, `make demo` and `make test`.
+# Each installs what it needs (rustup target, a Python venv with wasm-tools
+# and SeaweedFS) by itself.
+
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+VENV := $(CURDIR)/.venv
+WASM_TOOLS := $(VENV)/bin/wasm-tools
+COMPONENT := build/docproc-core.wasm
+GUEST_WASM := $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/guest/docproc_core.wasm
+DOCPROC := $(CARGO_TARGET_DIR)/release/docproc
+
+.PHONY: help demo test component build tools lint fmt clean
+
+help: ## This list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+
+tools: $(VENV)/.installed ## Rust wasm target and the Python venv (wasm-tools, SeaweedFS)
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+
+$(VENV)/.installed: requirements-tools.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-tools.txt
+	touch $@
+
+component: tools ## Build the core once into build/docproc-core.wasm
+	cargo build --quiet --locked -p docproc-core --target wasm32-unknown-unknown --profile guest
+	@mkdir -p build
+	$(WASM_TOOLS) component new $(GUEST_WASM) -o $(COMPONENT).tmp
+	$(WASM_TOOLS) validate --features component-model $(COMPONENT).tmp
+	@mv $(COMPONENT).tmp $(COMPONENT)
+	@echo "$(COMPONENT) sha256:$$(sha256sum $(COMPONENT) | cut -d' ' -f1)"
+
+build: component ## Build every host (release)
+	cargo build --locked --release --workspace --bins
+
+demo: build ## The main job: seed 20 documents in a temp dir, process them, print the report
+	$(DOCPROC) demo
+
+test: component ## Every test (starts the local S3 server by itself)
+	cargo test --locked --workspace --all-targets
+
+lint: component ## rustfmt, clippy
+	cargo fmt --all -- --check
+	cargo clippy --locked --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+clean:
+	rm -rf build

@@ -1,0 +1,112 @@
+//! The little a workload needs from a file system. The component implements
+//! it over `wasi:filesystem`; native builds implement it over `std::fs` so the
+//! benchmarks can measure what running inside WebAssembly costs.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Dir,
+    Other,
+}
+
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub name: String,
+    pub kind: Kind,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Stat {
+    pub kind: Kind,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    NotFound,
+    NotADirectory,
+    AccessDenied,
+    InvalidArgument,
+    Exists,
+    Io,
+}
+
+#[derive(Debug, Clone)]
+pub struct FsError {
+    pub kind: ErrorKind,
+    pub path: String,
+    pub message: String,
+}
+
+impl FsError {
+    pub fn new(kind: ErrorKind, path: &str, message: impl Into<String>) -> Self {
+        FsError {
+            kind,
+            path: path.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for FsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+pub type Result<T> = std::result::Result<T, FsError>;
+
+/// Paths are relative to the root, `/`-separated; "" is the root.
+pub trait Fs {
+    type File;
+
+    /// Entries of a directory, sorted by name, without `.` and `..`.
+    fn read_dir(&self, path: &str) -> Result<Vec<Entry>>;
+    /// `None` when nothing is there. Does not follow symlinks.
+    fn stat(&self, path: &str) -> Result<Option<Stat>>;
+    fn open(&self, path: &str) -> Result<Self::File>;
+    /// Up to `len` bytes at `offset`; empty at end of file.
+    fn read_at(&self, file: &Self::File, offset: u64, len: usize) -> Result<Vec<u8>>;
+    /// Creates or truncates `path`, writes `data` and syncs it: when this
+    /// returns the bytes are durable (on S3: uploaded).
+    fn write_file(&self, path: &str, data: &[u8]) -> Result<()>;
+    /// Replaces `to` if it exists.
+    fn rename(&self, from: &str, to: &str) -> Result<()>;
+    /// Succeeds when the directory already exists.
+    fn create_dir(&self, path: &str) -> Result<()>;
+    /// Time since the Unix epoch.
+    fn now(&self) -> Duration;
+}
+
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.is_empty() {
+        name.to_string()
+    } else {
+        format!("{}/{}", dir.trim_end_matches('/'), name)
+    }
+}
+
+/// Reads a whole small file, `None` when it does not exist.
+pub fn read_small<F: Fs>(fs: &F, path: &str, limit: usize) -> Result<Option<Vec<u8>>> {
+    if fs.stat(path)?.is_none() {
+        return Ok(None);
+    }
+    let file = fs.open(path)?;
+    let mut out = Vec::new();
+    loop {
+        let chunk = fs.read_at(&file, out.len() as u64, 64 * 1024)?;
+        if chunk.is_empty() {
+            return Ok(Some(out));
+        }
+        out.extend_from_slice(&chunk);
+        if out.len() > limit {
+            return Err(FsError::new(
+                ErrorKind::InvalidArgument,
+                path,
+                format!("larger than the {limit}-byte limit"),
+            ));
+        }
+    }
+}

@@ -1,0 +1,234 @@
+//! process-inbox: count each document, write its metadata, move it.
+//!
+//! Crash safety comes from the order of two renames. The metadata is written
+//! under a temporary name and renamed into place first; the document is moved
+//! second. So at any instant a document is in `inbox/` (maybe with metadata
+//! already in `processed/`, which a rerun reuses instead of counting again) or
+//! fully in `processed/` with its metadata.
+
+use crate::clock::{ms_between, rfc3339};
+use crate::count::Counter;
+use crate::fs::{ErrorKind, Fs, FsError, Kind, join, read_small};
+use crate::report::{DocumentError, DocumentMeta, DocumentResult, InboxReport, Outcome};
+use crate::shard::Shard;
+
+pub const DEFAULT_CHUNK: usize = 1 << 20;
+const META_LIMIT: usize = 64 * 1024;
+
+pub struct Options<'a> {
+    pub root: &'a str,
+    pub shard: Shard,
+    pub chunk_size: usize,
+}
+
+/// Per-document failures that send it to `failed/`.
+enum DocFailure {
+    /// The document itself is bad or unreadable.
+    Bad(String),
+    /// The store failed while we wrote our own files: stop the run, the
+    /// document stays in `inbox/` for the next one.
+    Store(FsError),
+}
+
+pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsError> {
+    opts.shard
+        .validate()
+        .map_err(|m| FsError::new(ErrorKind::InvalidArgument, opts.root, m))?;
+    let chunk = if opts.chunk_size == 0 { DEFAULT_CHUNK } else { opts.chunk_size };
+    let dirs = Dirs::new(opts.root);
+    let mut report = InboxReport::default();
+    let started = fs.now();
+
+    let entries = match fs.read_dir(&dirs.inbox) {
+        Err(e) if e.kind == ErrorKind::NotFound => {
+            return Err(FsError::new(
+                ErrorKind::NotFound,
+                &dirs.inbox,
+                "no inbox/ directory here: put documents in <root>/inbox/",
+            ));
+        }
+        other => other?,
+    };
+    fs.create_dir(&dirs.processed)?;
+    fs.create_dir(&dirs.failed)?;
+    report.timings.list_ms = ms_between(started, fs.now());
+
+    for entry in entries {
+        if entry.kind != Kind::File {
+            report.skipped += 1;
+            continue;
+        }
+        if !opts.shard.owns(&entry.name) {
+            report.other_shards += 1;
+            continue;
+        }
+        let outcome = match process_one(fs, &dirs, &entry.name, chunk, &mut report) {
+            Ok(outcome) => outcome,
+            Err(DocFailure::Bad(reason)) => {
+                fail_one(fs, &dirs, &entry.name, &reason, &mut report)?;
+                Outcome::Failed(reason)
+            }
+            Err(DocFailure::Store(e)) => return Err(e),
+        };
+        match &outcome {
+            Outcome::Processed(meta) | Outcome::Resumed(meta) => {
+                if matches!(outcome, Outcome::Processed(_)) {
+                    report.processed += 1;
+                } else {
+                    report.resumed += 1;
+                }
+                report.bytes += meta.size_bytes;
+                report.words += meta.word_count;
+                report.lines += meta.line_count;
+                report.chars += meta.char_count;
+            }
+            Outcome::Failed(_) => report.failed += 1,
+        }
+        report.documents.push(DocumentResult {
+            name: entry.name,
+            outcome,
+        });
+    }
+    report.timings.total_ms = ms_between(started, fs.now());
+    Ok(report)
+}
+
+struct Dirs {
+    inbox: String,
+    processed: String,
+    failed: String,
+}
+
+impl Dirs {
+    fn new(root: &str) -> Self {
+        Dirs {
+            inbox: join(root, "inbox"),
+            processed: join(root, "processed"),
+            failed: join(root, "failed"),
+        }
+    }
+}
+
+fn process_one<F: Fs>(
+    fs: &F,
+    dirs: &Dirs,
+    name: &str,
+    chunk: usize,
+    report: &mut InboxReport,
+) -> Result<Outcome, DocFailure> {
+    let src = join(&dirs.inbox, name);
+    let dst = join(&dirs.processed, name);
+    let meta_path = join(&dirs.processed, &format!("{name}.meta.json"));
+
+    let t = fs.now();
+    let size = match fs.stat(&src) {
+        Ok(Some(stat)) => stat.size,
+        Ok(None) => return Err(DocFailure::Bad("vanished before it could be read".into())),
+        Err(e) => return Err(DocFailure::Bad(e.message)),
+    };
+    if let Some(meta) = finished_meta(fs, &meta_path, &dst, name, size) {
+        report.timings.read_ms += ms_between(t, fs.now());
+        let t = fs.now();
+        fs.rename(&src, &dst).map_err(DocFailure::Store)?;
+        report.timings.move_ms += ms_between(t, fs.now());
+        return Ok(Outcome::Resumed(meta));
+    }
+
+    let file = fs.open(&src).map_err(|e| DocFailure::Bad(e.message))?;
+    report.timings.read_ms += ms_between(t, fs.now());
+    let mut counter = Counter::default();
+    let mut offset = 0u64;
+    loop {
+        let t = fs.now();
+        let bytes = fs
+            .read_at(&file, offset, chunk)
+            .map_err(|e| DocFailure::Bad(format!("read failed at byte {offset}: {}", e.message)))?;
+        let t2 = fs.now();
+        report.timings.read_ms += ms_between(t, t2);
+        if bytes.is_empty() {
+            break;
+        }
+        offset += bytes.len() as u64;
+        counter
+            .feed(&bytes)
+            .map_err(|e| DocFailure::Bad(e.to_string()))?;
+        report.timings.process_ms += ms_between(t2, fs.now());
+    }
+    drop(file);
+    let counts = counter.finish().map_err(|e| DocFailure::Bad(e.to_string()))?;
+
+    let t = fs.now();
+    let meta = DocumentMeta {
+        filename: name.to_string(),
+        size_bytes: counts.bytes,
+        word_count: counts.words,
+        line_count: counts.lines,
+        char_count: counts.chars,
+        processed_at: rfc3339(t),
+    };
+    let json = serde_json::to_vec_pretty(&meta).expect("metadata serialises");
+    write_atomically(fs, &dirs.processed, &meta_path, name, &json).map_err(DocFailure::Store)?;
+    let t2 = fs.now();
+    report.timings.write_meta_ms += ms_between(t, t2);
+    fs.rename(&src, &dst).map_err(DocFailure::Store)?;
+    report.timings.move_ms += ms_between(t2, fs.now());
+    Ok(Outcome::Processed(meta))
+}
+
+/// Metadata that an interrupted run left for exactly this document: the
+/// document was not moved yet and its size still matches.
+fn finished_meta<F: Fs>(
+    fs: &F,
+    meta_path: &str,
+    dst: &str,
+    name: &str,
+    size: u64,
+) -> Option<DocumentMeta> {
+    if !matches!(fs.stat(dst), Ok(None)) {
+        return None;
+    }
+    let bytes = read_small(fs, meta_path, META_LIMIT).ok()??;
+    let meta: DocumentMeta = serde_json::from_slice(&bytes).ok()?;
+    (meta.filename == name && meta.size_bytes == size).then_some(meta)
+}
+
+/// Writes `dir/.<name>.<suffix>.tmp` then renames it to `path`, so readers
+/// never see a half-written file.
+fn write_atomically<F: Fs>(
+    fs: &F,
+    dir: &str,
+    path: &str,
+    name: &str,
+    data: &[u8],
+) -> Result<(), FsError> {
+    let tmp = join(dir, &format!(".{name}.docproc.tmp"));
+    fs.write_file(&tmp, data)?;
+    fs.rename(&tmp, path)
+}
+
+fn fail_one<F: Fs>(
+    fs: &F,
+    dirs: &Dirs,
+    name: &str,
+    reason: &str,
+    report: &mut InboxReport,
+) -> Result<(), FsError> {
+    let t = fs.now();
+    let record = DocumentError {
+        filename: name.to_string(),
+        error: reason.to_string(),
+        failed_at: rfc3339(t),
+    };
+    let json = serde_json::to_vec_pretty(&record).expect("error record serialises");
+    let err_path = join(&dirs.failed, &format!("{name}.error.json"));
+    write_atomically(fs, &dirs.failed, &err_path, name, &json)?;
+    let t2 = fs.now();
+    report.timings.write_meta_ms += ms_between(t, t2);
+    match fs.rename(&join(&dirs.inbox, name), &join(&dirs.failed, name)) {
+        // It vanished on its own: the error record says why, nothing to move.
+        Err(e) if e.kind == ErrorKind::NotFound => {}
+        other => other?,
+    }
+    report.timings.move_ms += ms_between(t2, fs.now());
+    Ok(())
+}

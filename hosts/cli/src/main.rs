@@ -1,0 +1,325 @@
+//! `docproc`: run the core component over a directory or a mount.
+
+use std::path::PathBuf;
+use std::process::ExitCode as ProcessExit;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use docproc_host::error::exit_code_of;
+use docproc_host::{Backend, ComponentSource, ExitCode, Job, RunReport, Runtime, RuntimeOptions};
+use indicatif::{ProgressBar, ProgressStyle};
+
+const AFTER_HELP: &str = "\
+Layout: a root directory holds inbox/ (documents to process); process moves
+each document to processed/ beside <name>.meta.json, or to failed/ beside
+<name>.error.json. A crash at any point leaves every document in inbox/ or
+fully processed; rerun the same command to finish.
+
+On EC2, point --dir at an S3 Files (NFS) or Mountpoint (FUSE) mount:
+  docproc process --dir /mnt/s3files/docproc
+  docproc walk --dir /mnt/mountpoint/tree --json
+
+Exit codes:
+  0  success
+  1  the run failed (missing directory, store error, time or memory limit)
+  2  bad command line
+  3  the run finished but some documents were moved to failed/
+  4  the component file is missing, corrupt or not a docproc component";
+
+#[derive(Parser)]
+#[command(
+    name = "docproc",
+    version,
+    about = "Process documents in S3 (through a mount or a directory) with one WebAssembly core",
+    long_about = "docproc runs one document-processing core, compiled once to a WASI component, \
+over a directory: local disk, an S3 Files or Mountpoint mount, or s3fs. Every run prints the \
+component's SHA-256 so you can check that every host ran the same bytes.",
+    after_help = AFTER_HELP
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Count words and lines of each document in <root>/inbox/, write
+    /// processed/<name>.meta.json and move the document to processed/.
+    Process {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Bytes read per call (0: the core's default, 1 MiB).
+        #[arg(long, default_value_t = 0)]
+        chunk_size: u32,
+    },
+    /// List and stat every entry below the root.
+    Walk {
+        #[command(flatten)]
+        run: RunArgs,
+    },
+    /// Stream every file below the root into SHA-256 and write one
+    /// `sha256sum`-style digest file per input.
+    Hash {
+        #[command(flatten)]
+        run: RunArgs,
+        /// Where digests go, relative to --dir; skipped while hashing.
+        #[arg(long, default_value = "digests")]
+        out_dir: String,
+        /// Bytes read per call (0: the core's default, 8 MiB).
+        #[arg(long, default_value_t = 0)]
+        chunk_size: u32,
+    },
+    /// The main job on a temporary directory: seed sample documents,
+    /// process them, print the report and say where the files are.
+    Demo {
+        /// How many documents to seed (500 to 2,000 words each).
+        #[arg(long, default_value_t = 20)]
+        docs: usize,
+        #[command(flatten)]
+        engine: EngineArgs,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write sample documents into <dir>/inbox/ (for trying and benchmarks).
+    Seed {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 20)]
+        docs: usize,
+        /// Seed of the generator; the same seed gives the same documents.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+}
+
+#[derive(Args)]
+struct RunArgs {
+    /// Root directory: local, or an S3 Files / Mountpoint / s3fs mount.
+    #[arg(long, value_name = "PATH")]
+    dir: PathBuf,
+    /// Work on this subdirectory of --dir.
+    #[arg(long, default_value = "")]
+    root: String,
+    /// Split the work into this many shards, each its own component
+    /// instance (a document belongs to one shard by the hash of its name).
+    #[arg(long, default_value_t = 1)]
+    shards: u32,
+    /// Run only this shard (0-based) of --shards, as a fan-out worker would.
+    #[arg(long)]
+    shard_index: Option<u32>,
+    /// How many shard instances run at once.
+    #[arg(long, default_value_t = 8)]
+    parallel: usize,
+    /// Print the report as JSON.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(Args, Clone)]
+struct EngineArgs {
+    /// Run this component file instead of the embedded one.
+    #[arg(long, value_name = "FILE", env = "DOCPROC_COMPONENT")]
+    component: Option<PathBuf>,
+    /// Stop a workload that runs longer than this many seconds.
+    #[arg(long, default_value_t = 3600)]
+    timeout: u64,
+    /// Linear-memory limit of each instance, in MiB.
+    #[arg(long, default_value_t = 1024)]
+    memory_limit: usize,
+    /// Compile the component afresh instead of using the on-disk cache.
+    #[arg(long)]
+    no_cache: bool,
+}
+
+impl EngineArgs {
+    fn runtime(&self) -> Result<Arc<Runtime>> {
+        let source = match &self.component {
+            Some(path) => ComponentSource::File(path.clone()),
+            None => ComponentSource::Embedded,
+        };
+        let mut options = RuntimeOptions {
+            timeout: Duration::from_secs(self.timeout),
+            memory_limit: self.memory_limit << 20,
+            ..RuntimeOptions::default()
+        };
+        if self.no_cache {
+            options.cache_dir = None;
+        }
+        Ok(Arc::new(Runtime::new(&source, options)?))
+    }
+}
+
+fn main() -> ProcessExit {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ProcessExit::from(if e.use_stderr() { ExitCode::Usage as u8 } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("docproc: cannot start the async runtime: {e}");
+            return ProcessExit::from(ExitCode::Failed as u8);
+        }
+    };
+    match runtime.block_on(dispatch(cli.command)) {
+        Ok(code) => ProcessExit::from(code as u8),
+        Err(e) => {
+            eprintln!("docproc: {e:#}");
+            ProcessExit::from(exit_code_of(&e) as u8)
+        }
+    }
+}
+
+async fn dispatch(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Process { run, chunk_size } => {
+            let job = Job::ProcessInbox {
+                root: run.root.clone(),
+                chunk_size,
+            };
+            execute(run, job).await
+        }
+        Command::Walk { run } => {
+            let job = Job::Walk {
+                root: run.root.clone(),
+            };
+            execute(run, job).await
+        }
+        Command::Hash {
+            run,
+            out_dir,
+            chunk_size,
+        } => {
+            let job = Job::Hash {
+                root: run.root.clone(),
+                out_dir,
+                chunk_size,
+            };
+            execute(run, job).await
+        }
+        Command::Demo { docs, engine, json } => demo(docs, engine, json).await,
+        Command::Seed { dir, docs, seed } => {
+            docproc_host::seed::seed_inbox(&dir, docs, seed)
+                .with_context(|| format!("{}: cannot write documents", dir.display()))?;
+            eprintln!("seeded {docs} documents into {}", dir.join("inbox").display());
+            Ok(ExitCode::Ok)
+        }
+    }
+}
+
+async fn execute(args: RunArgs, job: Job) -> Result<ExitCode> {
+    let runtime = args.engine.runtime()?;
+    let backend = Arc::new(Backend::Local(args.dir.clone()));
+    let report = run_with_progress(runtime, backend, job, &args).await?;
+    print_report(&report, args.json)?;
+    Ok(exit_code(&report))
+}
+
+async fn run_with_progress(
+    runtime: Arc<Runtime>,
+    backend: Arc<Backend>,
+    job: Job,
+    args: &RunArgs,
+) -> Result<RunReport> {
+    let bar = progress(job.name(), &backend, args.shards, args.json);
+    let result = match args.shard_index {
+        Some(index) => {
+            let shard = docproc_host::Shard {
+                index,
+                count: args.shards,
+            };
+            docproc_host::run(&runtime, &backend, &job, shard).await
+        }
+        None => {
+            docproc_host::run_sharded(runtime, backend, job, args.shards, args.parallel, |_| {
+                bar.inc(1)
+            })
+            .await
+        }
+    };
+    bar.finish_and_clear();
+    result
+}
+
+/// A bar over shards, or a spinner for one instance; drawn on stderr only
+/// when it is a terminal, so pipes and logs stay clean.
+fn progress(workload: &str, backend: &Backend, shards: u32, quiet: bool) -> ProgressBar {
+    if quiet {
+        return ProgressBar::hidden();
+    }
+    let bar = if shards > 1 {
+        let bar = ProgressBar::new(u64::from(shards));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} [{bar:30}] {pos}/{len} shards {elapsed}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar
+    } else {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),
+        );
+        bar
+    };
+    bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+    bar.set_message(format!("{workload} over {}", backend.describe()));
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn print_report(report: &RunReport, json: bool) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(report)?);
+    } else {
+        print!("{}", report.render());
+    }
+    Ok(())
+}
+
+fn exit_code(report: &RunReport) -> ExitCode {
+    if report.failed_documents() > 0 {
+        ExitCode::DocumentsFailed
+    } else {
+        ExitCode::Ok
+    }
+}
+
+async fn demo(docs: usize, engine: EngineArgs, json: bool) -> Result<ExitCode> {
+    let dir = tempfile::Builder::new()
+        .prefix("docproc-demo-")
+        .tempdir()
+        .context("cannot create a temporary directory")?
+        .keep();
+    docproc_host::seed::seed_inbox(&dir, docs, 1)
+        .with_context(|| format!("{}: cannot write documents", dir.display()))?;
+    if !json {
+        println!("Seeded {docs} documents into {}\n", dir.join("inbox").display());
+    }
+    let args = RunArgs {
+        dir: dir.clone(),
+        root: String::new(),
+        shards: 1,
+        shard_index: None,
+        parallel: 1,
+        json,
+        engine,
+    };
+    let code = execute(args, Job::ProcessInbox { root: String::new(), chunk_size: 0 }).await?;
+    if !json {
+        println!(
+            "\nResults: {}/processed ({} documents with .meta.json). Remove the directory when done.",
+            dir.display(),
+            docs
+        );
+    }
+    Ok(code)
+}

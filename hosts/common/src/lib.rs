@@ -1,0 +1,18 @@
+//! What every docproc host shares: the engine and its compiled-component
+//! cache, the backends the core can run over, and the reports.
+
+mod bindings;
+pub mod backend;
+pub mod error;
+mod limits;
+pub mod local;
+pub mod report;
+pub mod runtime;
+pub mod seed;
+pub mod workload;
+
+pub use backend::Backend;
+pub use error::{ExitCode, HostError};
+pub use report::{Report, RunReport};
+pub use runtime::{ComponentSource, Runtime, RuntimeOptions};
+pub use workload::{Job, Shard, run, run_sharded};

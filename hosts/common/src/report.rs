@@ -1,0 +1,217 @@
+//! Reports as hosts print and return them: the core's typed records plus
+//! what the host measured around them.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::bindings::wit::{
+    DocumentMeta, DocumentResult, FileDigest, HashReport, InboxReport, Outcome, PhaseTimings,
+    WalkReport,
+};
+use crate::runtime::CacheOutcome;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "workload", rename_all = "kebab-case")]
+pub enum Report {
+    ProcessInbox(InboxReport),
+    Walk(WalkReport),
+    Hash(HashReport),
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub backend: String,
+    /// SHA-256 of the component that ran: the same bytes on every host.
+    pub component_sha256: String,
+    pub cache: CacheOutcome,
+    pub load_ms: f64,
+    pub instantiate_ms: f64,
+    pub wall_ms: f64,
+    pub shards: u32,
+    /// Which shard this is; absent for a whole (or merged) run.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shard_index: Option<u32>,
+    pub report: Report,
+}
+
+impl RunReport {
+    /// Combines two shards of the same job. Phase times add up (they are
+    /// time spent, across instances); the caller sets the wall time.
+    pub fn merge(mut self, other: RunReport) -> RunReport {
+        self.instantiate_ms += other.instantiate_ms;
+        self.report = match (self.report, other.report) {
+            (Report::ProcessInbox(a), Report::ProcessInbox(b)) => Report::ProcessInbox(merge_inbox(a, b)),
+            (Report::Walk(a), Report::Walk(b)) => Report::Walk(WalkReport {
+                entries: a.entries + b.entries,
+                files: a.files + b.files,
+                directories: a.directories + b.directories,
+                others: a.others + b.others,
+                total_bytes: a.total_bytes + b.total_bytes,
+                elapsed_ms: a.elapsed_ms.max(b.elapsed_ms),
+            }),
+            (Report::Hash(mut a), Report::Hash(b)) => {
+                a.files += b.files;
+                a.bytes += b.bytes;
+                a.read_ms += b.read_ms;
+                a.write_ms += b.write_ms;
+                a.digests.extend(b.digests);
+                a.digests.sort_by(|x, y| x.path.cmp(&y.path));
+                Report::Hash(a)
+            }
+            (a, _) => a,
+        };
+        self
+    }
+
+    /// Documents that went to `failed/`; hosts turn this into exit code 3.
+    pub fn failed_documents(&self) -> u32 {
+        match &self.report {
+            Report::ProcessInbox(r) => r.failed,
+            _ => 0,
+        }
+    }
+
+    /// A table like the reference's benchmark rows.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let w = &mut out;
+        match &self.report {
+            Report::ProcessInbox(r) => render_inbox(w, r),
+            Report::Walk(r) => {
+                row(w, "Entries", &r.entries.to_string());
+                row(w, "Files", &r.files.to_string());
+                row(w, "Directories", &r.directories.to_string());
+                if r.others > 0 {
+                    row(w, "Other entries", &r.others.to_string());
+                }
+                row(w, "Total size", &human_bytes(r.total_bytes));
+                row(w, "List + stat", &format!("{:.0} ms", r.elapsed_ms));
+            }
+            Report::Hash(r) => {
+                row(w, "Files hashed", &r.files.to_string());
+                row(w, "Bytes read", &human_bytes(r.bytes));
+                row(w, "Read + hash", &format!("{:.0} ms", r.read_ms));
+                row(w, "Read throughput", &throughput(r.bytes, r.read_ms));
+                row(w, "Write digests", &format!("{:.0} ms", r.write_ms));
+                for d in r.digests.iter().take(20) {
+                    let _ = writeln!(w, "  {}  {}", d.sha256, d.path);
+                }
+                if r.digests.len() > 20 {
+                    let _ = writeln!(w, "  ... and {} more", r.digests.len() - 20);
+                }
+            }
+        }
+        let _ = writeln!(w);
+        row(w, "Backend", &self.backend);
+        if self.shards > 1 {
+            row(w, "Shards", &self.shards.to_string());
+        }
+        row(
+            w,
+            "Host",
+            &format!(
+                "load {:.1} ms ({}), instantiate {:.2} ms, wall {:.0} ms",
+                self.load_ms,
+                match self.cache {
+                    CacheOutcome::Hit => "cached",
+                    CacheOutcome::Compiled => "compiled, now cached",
+                    CacheOutcome::Uncached => "compiled",
+                },
+                self.instantiate_ms,
+                self.wall_ms
+            ),
+        );
+        row(w, "Component", &format!("sha256:{}", self.component_sha256));
+        out
+    }
+}
+
+fn merge_inbox(mut a: InboxReport, b: InboxReport) -> InboxReport {
+    let (t, u) = (&mut a.timings, &b.timings);
+    t.list_ms += u.list_ms;
+    t.read_ms += u.read_ms;
+    t.process_ms += u.process_ms;
+    t.write_meta_ms += u.write_meta_ms;
+    t.move_ms += u.move_ms;
+    t.total_ms += u.total_ms;
+    a.processed += b.processed;
+    a.resumed += b.resumed;
+    a.failed += b.failed;
+    a.skipped = a.skipped.max(b.skipped);
+    // Each shard sees the others' documents; only the owners count them.
+    a.other_shards = 0;
+    a.bytes += b.bytes;
+    a.words += b.words;
+    a.lines += b.lines;
+    a.chars += b.chars;
+    a.documents.extend(b.documents);
+    a.documents.sort_by(|x, y| x.name.cmp(&y.name));
+    a
+}
+
+fn render_inbox(w: &mut String, r: &InboxReport) {
+    let docs = r.processed + r.resumed + r.failed;
+    let t = &r.timings;
+    let _ = writeln!(w, "{:<24}{:>12}", "Phase", "Time");
+    for (name, ms) in [
+        ("List files", t.list_ms),
+        (&format!("Read ({docs} files)") as &str, t.read_ms),
+        ("Process", t.process_ms),
+        (&format!("Write metadata ({docs})"), t.write_meta_ms),
+        (&format!("Move/rename ({docs})"), t.move_ms),
+        ("Total", t.total_ms),
+    ] {
+        let _ = writeln!(w, "{name:<24}{:>9.1} ms", ms);
+    }
+    let _ = writeln!(w);
+    row(w, "Processed", &r.processed.to_string());
+    if r.resumed > 0 {
+        row(w, "Resumed", &format!("{} (metadata from an interrupted run)", r.resumed));
+    }
+    row(w, "Failed", &r.failed.to_string());
+    if r.skipped > 0 {
+        row(w, "Skipped", &format!("{} (not regular files)", r.skipped));
+    }
+    row(
+        w,
+        "Totals",
+        &format!(
+            "{} words, {} lines, {}",
+            r.words,
+            r.lines,
+            human_bytes(r.bytes)
+        ),
+    );
+    for d in &r.documents {
+        if let Outcome::Failed(reason) = &d.outcome {
+            let _ = writeln!(w, "  failed: {}: {}", d.name, reason);
+        }
+    }
+}
+
+fn row(w: &mut String, name: &str, value: &str) {
+    let _ = writeln!(w, "{name:<24}{value}");
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}
+
+pub fn throughput(bytes: u64, ms: f64) -> String {
+    if ms <= 0.0 {
+        return "n/a".into();
+    }
+    format!("{:.0} MiB/s", bytes as f64 / (1 << 20) as f64 / (ms / 1000.0))
+}

@@ -1,0 +1,205 @@
+//! One engine, one compiled component, shared by every instance a host runs.
+//!
+//! Compiling the component takes 50-150 ms; loading a serialized copy takes
+//! under a millisecond. So the compiled form is cached on disk, keyed by the
+//! component's SHA-256 and the engine's compatibility hash: a different
+//! component or a different wasmtime build never loads a stale artifact.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
+use wasmtime::{Config, Engine};
+
+use crate::bindings::WORKLOADS_EXPORT;
+use crate::error::HostError;
+
+/// The core, as built by `make component`.
+pub static EMBEDDED_COMPONENT: &[u8] =
+    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../build/docproc-core.wasm"));
+
+/// Epoch ticks drive the time limit; 10 per second is precise enough.
+const EPOCH_TICK: Duration = Duration::from_millis(100);
+
+#[derive(Debug, Clone)]
+pub enum ComponentSource {
+    Embedded,
+    File(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct RuntimeOptions {
+    /// Where compiled components are kept; `None` disables the cache.
+    pub cache_dir: Option<PathBuf>,
+    /// Wall-clock limit for one workload call.
+    pub timeout: Duration,
+    /// Linear-memory limit for one instance.
+    pub memory_limit: usize,
+}
+
+impl Default for RuntimeOptions {
+    fn default() -> Self {
+        RuntimeOptions {
+            cache_dir: default_cache_dir(),
+            timeout: Duration::from_secs(3600),
+            memory_limit: 1 << 30,
+        }
+    }
+}
+
+/// `$DOCPROC_CACHE_DIR`, else `$XDG_CACHE_HOME/docproc`, else
+/// `~/.cache/docproc`, else the temp dir (Lambda has only /tmp).
+pub fn default_cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("DOCPROC_CACHE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    Some(base.join("docproc"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CacheOutcome {
+    /// Loaded a compiled copy from the cache.
+    Hit,
+    /// Compiled now and stored for next time.
+    Compiled,
+    /// Compiled now; the cache is off or could not be written.
+    Uncached,
+}
+
+pub struct Runtime {
+    pub(crate) engine: Engine,
+    pub(crate) component: Component,
+    pub component_sha256: String,
+    pub cache: CacheOutcome,
+    /// Time to get a ready-to-instantiate component: hash, load or compile.
+    pub load_time: Duration,
+    pub options: RuntimeOptions,
+    _ticker: Arc<EpochTicker>,
+}
+
+impl Runtime {
+    pub fn new(source: &ComponentSource, options: RuntimeOptions) -> Result<Runtime> {
+        let started = Instant::now();
+        let (origin, bytes) = match source {
+            ComponentSource::Embedded => ("embedded component".to_string(), EMBEDDED_COMPONENT.to_vec()),
+            ComponentSource::File(path) => (
+                path.display().to_string(),
+                std::fs::read(path).map_err(|source| HostError::ComponentUnreadable {
+                    path: path.clone(),
+                    source,
+                })?,
+            ),
+        };
+        let component_sha256 = hex::encode(Sha256::digest(&bytes));
+        let engine = Engine::new(&engine_config())?;
+        let (component, cache) = load(&engine, &bytes, &component_sha256, options.cache_dir.as_deref())
+            .map_err(|e| HostError::BadComponent {
+                origin: origin.clone(),
+                reason: format!("{e:#}"),
+            })?;
+        if component.get_export_index(None, WORKLOADS_EXPORT).is_none() {
+            return Err(HostError::BadComponent {
+                origin,
+                reason: format!("it does not export {WORKLOADS_EXPORT}"),
+            }
+            .into());
+        }
+        let ticker = EpochTicker::start(engine.clone());
+        Ok(Runtime {
+            engine,
+            component,
+            component_sha256,
+            cache,
+            load_time: started.elapsed(),
+            options,
+            _ticker: ticker,
+        })
+    }
+
+    pub(crate) fn epoch_deadline(&self) -> u64 {
+        (self.options.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+    }
+}
+
+fn engine_config() -> Config {
+    let mut config = Config::new();
+    config.epoch_interruption(true);
+    config
+}
+
+fn load(
+    engine: &Engine,
+    bytes: &[u8],
+    sha256: &str,
+    cache_dir: Option<&Path>,
+) -> Result<(Component, CacheOutcome)> {
+    let Some(dir) = cache_dir else {
+        return Ok((Component::new(engine, bytes)?, CacheOutcome::Uncached));
+    };
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    engine.precompile_compatibility_hash().hash(&mut h);
+    let path = dir.join(format!("{sha256}-{:016x}.cwasm", h.finish()));
+    if path.exists() {
+        // SAFETY: the file is one we wrote from this very component, for an
+        // engine with this compatibility hash; wasmtime still checks its
+        // header and refuses a mismatch, in which case we recompile.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &path) } {
+            return Ok((component, CacheOutcome::Hit));
+        }
+    }
+    let serialized = engine.precompile_component(bytes)?;
+    // SAFETY: these bytes were produced by `precompile_component` just now.
+    let component = unsafe { Component::deserialize(engine, &serialized)? };
+    let stored = std::fs::create_dir_all(dir)
+        .and_then(|()| write_atomically(&path, &serialized))
+        .is_ok();
+    Ok((
+        component,
+        if stored { CacheOutcome::Compiled } else { CacheOutcome::Uncached },
+    ))
+}
+
+/// Concurrent hosts may fill the cache at once: each writes its own
+/// temporary file and renames it, so a reader never sees half a file.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Advances the engine's epoch so long-running guests hit their deadline.
+struct EpochTicker {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> Arc<Self> {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::Builder::new()
+            .name("docproc-epoch".into())
+            .spawn(move || {
+                while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })
+            .expect("spawn epoch thread");
+        Arc::new(EpochTicker { stop })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}

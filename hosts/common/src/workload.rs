@@ -1,0 +1,243 @@
+//! Runs one job over one backend, as one instance or as many shards.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use wasmtime::Store;
+
+use crate::backend::Backend;
+use crate::bindings::{Docproc, wit};
+use crate::error::HostError;
+use crate::local;
+use crate::report::{Report, RunReport};
+use crate::runtime::Runtime;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u32,
+    pub count: u32,
+}
+
+impl Shard {
+    pub const ALL: Shard = Shard { index: 0, count: 1 };
+
+    pub fn check(self) -> Result<Shard, HostError> {
+        if self.count == 0 || self.index >= self.count {
+            return Err(HostError::BadShard {
+                index: self.index,
+                count: self.count,
+            });
+        }
+        Ok(self)
+    }
+}
+
+/// A workload with its options. Paths are relative to the backend's root.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "workload", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Job {
+    ProcessInbox {
+        #[serde(default)]
+        root: String,
+        /// Read size per call; 0 means the core's default (1 MiB).
+        #[serde(default)]
+        chunk_size: u32,
+    },
+    Walk {
+        #[serde(default)]
+        root: String,
+    },
+    Hash {
+        #[serde(default)]
+        root: String,
+        #[serde(default = "default_digest_dir")]
+        out_dir: String,
+        /// Read size per call; 0 means the core's default (8 MiB).
+        #[serde(default)]
+        chunk_size: u32,
+    },
+}
+
+fn default_digest_dir() -> String {
+    "digests".into()
+}
+
+impl Job {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Job::ProcessInbox { .. } => "process-inbox",
+            Job::Walk { .. } => "walk",
+            Job::Hash { .. } => "hash",
+        }
+    }
+}
+
+/// Runs `job` for one shard in a fresh instance.
+pub async fn run(rt: &Runtime, backend: &Backend, job: &Job, shard: Shard) -> Result<RunReport> {
+    let shard = shard.check()?;
+    let started = Instant::now();
+    let (outcome, instantiate_ms) = match backend {
+        Backend::Local(dir) => {
+            let (mut store, instance) = local::instantiate(rt, dir).await?;
+            let instantiate_ms = ms(started);
+            let result = call(&mut store, &instance, job, shard).await;
+            (classify(rt, result, store.data().cap.hit), instantiate_ms)
+        }
+    };
+    let report = outcome.map_err(|e| match e {
+        Failure::Host(e) => e,
+        Failure::Guest(e) => HostError::Workload {
+            kind: format!("{:?}", e.kind),
+            location: backend.locate(&e.path),
+            message: e.message,
+        }
+        .into(),
+    })?;
+    Ok(RunReport {
+        backend: backend.describe(),
+        component_sha256: rt.component_sha256.clone(),
+        cache: rt.cache,
+        load_ms: rt.load_time.as_secs_f64() * 1000.0,
+        instantiate_ms,
+        wall_ms: ms(started),
+        shards: shard.count,
+        shard_index: (shard.count > 1).then_some(shard.index),
+        report,
+    })
+}
+
+/// Runs every shard of `job`, at most `parallel` instances at a time, and
+/// merges their reports. `on_shard` sees each shard's report as it lands
+/// (for progress bars). The first failing shard fails the whole run; the
+/// others still finish, so no document is left half done.
+pub async fn run_sharded(
+    rt: Arc<Runtime>,
+    backend: Arc<Backend>,
+    job: Job,
+    count: u32,
+    parallel: usize,
+    on_shard: impl Fn(&RunReport),
+) -> Result<RunReport> {
+    if count <= 1 {
+        let report = run(&rt, &backend, &job, Shard::ALL).await?;
+        on_shard(&report);
+        return Ok(report);
+    }
+    Shard { index: 0, count }.check()?;
+    let started = Instant::now();
+    let permits = Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..count {
+        let (rt, backend, job, permits) = (rt.clone(), backend.clone(), job.clone(), permits.clone());
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await?;
+            run(&rt, &backend, &job, Shard { index, count }).await
+        });
+    }
+    let mut merged: Option<RunReport> = None;
+    let mut first_error = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined? {
+            Ok(report) => {
+                on_shard(&report);
+                merged = Some(match merged {
+                    None => report,
+                    Some(acc) => acc.merge(report),
+                });
+            }
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    let mut merged = merged.expect("count > 1 shards ran");
+    merged.wall_ms = ms(started);
+    merged.shard_index = None;
+    Ok(merged)
+}
+
+enum Failure {
+    Host(anyhow::Error),
+    Guest(wit::WorkloadError),
+}
+
+async fn call<T: Send>(
+    store: &mut Store<T>,
+    instance: &Docproc,
+    job: &Job,
+    shard: Shard,
+) -> wasmtime::Result<Result<Report, wit::WorkloadError>> {
+    let api = instance.docproc_core_workloads();
+    let shard = wit::Shard {
+        index: shard.index,
+        count: shard.count,
+    };
+    Ok(match job {
+        Job::ProcessInbox { root, chunk_size } => {
+            let options = wit::InboxOptions {
+                root: root.clone(),
+                shard,
+                chunk_size: *chunk_size,
+            };
+            api.call_process_inbox(&mut *store, &options)
+                .await?
+                .map(Report::ProcessInbox)
+        }
+        Job::Walk { root } => {
+            let options = wit::WalkOptions {
+                root: root.clone(),
+                shard,
+            };
+            api.call_walk(&mut *store, &options).await?.map(Report::Walk)
+        }
+        Job::Hash {
+            root,
+            out_dir,
+            chunk_size,
+        } => {
+            let options = wit::HashOptions {
+                root: root.clone(),
+                out_dir: out_dir.clone(),
+                shard,
+                chunk_size: *chunk_size,
+            };
+            api.call_hash(&mut *store, &options).await?.map(Report::Hash)
+        }
+    })
+}
+
+/// Turns traps caused by our own limits into errors that say so.
+fn classify(
+    rt: &Runtime,
+    result: wasmtime::Result<Result<Report, wit::WorkloadError>>,
+    memory_cap_hit: bool,
+) -> Result<Report, Failure> {
+    match result {
+        Ok(Ok(report)) => Ok(report),
+        Ok(Err(e)) => Err(Failure::Guest(e)),
+        Err(_) if memory_cap_hit => Err(Failure::Host(
+            HostError::OutOfMemory {
+                mib: (rt.options.memory_limit >> 20) as u64,
+            }
+            .into(),
+        )),
+        Err(e) if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) => {
+            Err(Failure::Host(
+                HostError::Timeout {
+                    seconds: rt.options.timeout.as_secs(),
+                }
+                .into(),
+            ))
+        }
+        Err(e) => Err(Failure::Host(anyhow::anyhow!("the core trapped: {e:?}"))),
+    }
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}

@@ -1,0 +1,36 @@
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+
+/// Attempts per request, the first included, before an error reaches the caller.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// A client from the standard AWS chain (environment variables, profiles, SSO, IMDS, ...),
+/// with standard-mode retries (5 attempts, exponential backoff with jitter) so throttling
+/// and transient network errors are retried before a file operation fails.
+///
+/// `endpoint_url` and `region` override the chain; `force_path_style` is needed for most
+/// S3-compatible servers (SeaweedFS, MinIO) reached by IP address.
+pub async fn client_from_env(
+    endpoint_url: Option<&str>,
+    region: Option<&str>,
+    force_path_style: bool,
+) -> aws_sdk_s3::Client {
+    let retry = RetryConfig::standard()
+        .with_max_attempts(MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(100))
+        .with_max_backoff(Duration::from_secs(5));
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region.to_owned()));
+    }
+    if let Some(endpoint) = endpoint_url {
+        loader = loader.endpoint_url(endpoint);
+    }
+    let shared = loader.load().await;
+    let config = aws_sdk_s3::config::Builder::from(&shared)
+        .force_path_style(force_path_style)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}

@@ -1,0 +1,247 @@
+//! S3 with file semantics, for hosts that present a bucket prefix as a directory tree.
+//!
+//! This crate knows nothing of WASI: an adapter maps its file-system interface onto
+//! [`S3Fs`]. The layout follows mountpoint-s3's: `superblock` holds what is known about the
+//! namespace (metadata cache, listings, lookups), `prefetch` the readers, `upload` the
+//! writers, and one memory limiter bounds the buffers of both.
+//!
+//! Paths are relative to the configured root prefix: "" is the root, "inbox/a.txt" a file,
+//! with no leading '/'. Keys that cannot be paths are left out of the view and reported by
+//! [`S3Fs::skipped_keys`]: keys containing an empty, "." or ".." component (so "//", "/./",
+//! "/../"), a NUL byte, a component over 255 bytes, or longer than 1,024 bytes.
+
+mod client;
+mod error;
+mod memory;
+mod metrics;
+mod namespace;
+mod path;
+mod prefetch;
+mod rename;
+mod s3;
+mod superblock;
+mod types;
+mod upload;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+pub use client::client_from_env;
+pub use error::FsError;
+pub use metrics::MetricsSnapshot;
+pub use prefetch::Reader;
+pub use types::{Attr, CreateMode, DirEntry, Kind};
+pub use upload::Writer;
+
+use memory::MemoryLimiter;
+use metrics::Metrics;
+use superblock::MetaCache;
+
+const MIB: usize = 1024 * 1024;
+const GIB: u64 = 1024 * 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bucket: String,
+    /// Root of the view inside the bucket: "" or "a/b/" (normalised to end with '/').
+    pub prefix: String,
+    /// Size of each ranged GET of a sequential reader. Default 8 MiB.
+    pub read_part_size: usize,
+    /// Ranged GETs a sequential reader keeps in flight. Default 8.
+    pub read_concurrency: usize,
+    /// Objects up to this size are one PutObject; larger ones are multipart uploads with parts
+    /// of this size. S3 needs parts of at least 5 MiB (all but the last). Default 8 MiB.
+    pub upload_part_size: usize,
+    /// Parts one writer uploads in parallel. Default 4.
+    pub upload_concurrency: usize,
+    /// Bytes of read and write buffers in flight across this S3Fs. Default 512 MiB.
+    pub memory_limit: usize,
+    /// How long cached metadata is trusted. `None` (the default) trusts it until this S3Fs
+    /// changes the path itself, right while it is the only writer under the prefix; set a
+    /// TTL when others write there too.
+    pub metadata_ttl: Option<Duration>,
+    /// Renames copy objects above this size with UploadPartCopy instead of CopyObject.
+    /// Default 5 GiB, the most S3 copies in one CopyObject.
+    pub multipart_copy_threshold: u64,
+    /// Part size of such copies (raised as needed to stay within 10,000 parts). Default 512 MiB.
+    pub copy_part_size: u64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            bucket: String::new(),
+            prefix: String::new(),
+            read_part_size: 8 * MIB,
+            read_concurrency: 8,
+            upload_part_size: 8 * MIB,
+            upload_concurrency: 4,
+            memory_limit: 512 * MIB,
+            metadata_ttl: None,
+            multipart_copy_threshold: 5 * GIB,
+            copy_part_size: 512 * MIB as u64,
+        }
+    }
+}
+
+/// A bucket prefix seen as a directory tree. Cheap to clone: clones share the cache, the
+/// memory limit and the metrics.
+#[derive(Clone)]
+pub struct S3Fs {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    /// Normalised root prefix: "" or ending in '/'.
+    prefix: String,
+    config: Config,
+    metrics: Metrics,
+    cache: MetaCache,
+    memory: MemoryLimiter,
+    skipped: Mutex<BTreeSet<String>>,
+}
+
+impl Inner {
+    /// Key of the file at `path`.
+    fn file_key(&self, path: &str) -> String {
+        format!("{}{path}", self.prefix)
+    }
+
+    /// Prefix of the keys below directory `path`, which is also its marker's key.
+    fn dir_prefix(&self, path: &str) -> String {
+        if path.is_empty() {
+            self.prefix.clone()
+        } else {
+            format!("{}{path}/", self.prefix)
+        }
+    }
+
+    /// A key about to be written must be one a listing would show again.
+    fn new_key(&self, key: &str) -> Result<String, FsError> {
+        if key.len() > path::MAX_KEY_LEN {
+            return Err(FsError::Invalid(format!(
+                "key of {} bytes is over S3's 1,024",
+                key.len()
+            )));
+        }
+        Ok(key.to_owned())
+    }
+}
+
+impl S3Fs {
+    pub fn new(client: aws_sdk_s3::Client, config: Config) -> S3Fs {
+        let prefix = path::normalise_prefix(&config.prefix);
+        let config = Config {
+            prefix: prefix.clone(),
+            ..config
+        };
+        S3Fs {
+            inner: Arc::new(Inner {
+                client,
+                bucket: config.bucket.clone(),
+                prefix,
+                metrics: Metrics::default(),
+                cache: MetaCache::new(config.metadata_ttl),
+                memory: MemoryLimiter::new(config.memory_limit),
+                skipped: Mutex::new(BTreeSet::new()),
+                config,
+            }),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// From the cache when a listing or lookup already saw `path`; otherwise HEAD of the
+    /// key, then a one-key LIST of "path/" to find a directory.
+    pub async fn stat(&self, path: &str) -> Result<Attr, FsError> {
+        self.inner.stat(path).await
+    }
+
+    /// Every entry of directory `path`, sorted by name, from ListObjectsV2 (every page).
+    /// Sizes and mtimes come from the listing and are cached, so a stat of an entry sends
+    /// no request.
+    pub async fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
+        self.inner.read_dir(path).await
+    }
+
+    pub async fn open_read(&self, path: &str) -> Result<Reader, FsError> {
+        path::validate(path)?;
+        let found = self.inner.lookup(path).await?;
+        if found.attr.is_dir() {
+            return Err(FsError::IsDir(path.to_owned()));
+        }
+        Ok(Reader::new(
+            Arc::clone(&self.inner),
+            self.inner.file_key(path),
+            found.attr.size,
+            found.etag,
+        ))
+    }
+
+    /// A writer for a new object at `path`; see [`CreateMode`]. The parent directory must
+    /// exist. Nothing appears in S3 until [`Writer::finish`].
+    pub async fn create(&self, path: &str, mode: CreateMode) -> Result<Writer, FsError> {
+        path::validate(path)?;
+        if path.is_empty() {
+            return Err(FsError::IsDir(path.to_owned()));
+        }
+        let fs = &self.inner;
+        fs.require_parent_dir(path).await?;
+        if mode == CreateMode::Exclusive {
+            if fs.lookup_optional(path).await?.is_some() {
+                return Err(FsError::Exists(path.to_owned()));
+            }
+        } else if fs.cache.get(path).is_some_and(|c| c.attr.is_dir()) {
+            return Err(FsError::IsDir(path.to_owned()));
+        }
+        let key = fs.new_key(&fs.file_key(path))?;
+        Ok(Writer::new(
+            Arc::clone(fs),
+            path.to_owned(),
+            key,
+            mode == CreateMode::Exclusive,
+        ))
+    }
+
+    /// Writes the zero-byte marker "path/".
+    pub async fn mkdir(&self, path: &str) -> Result<(), FsError> {
+        self.inner.mkdir(path).await
+    }
+
+    /// Deletes the marker of an empty directory; `NotEmpty` if any other key lies below it.
+    pub async fn rmdir(&self, path: &str) -> Result<(), FsError> {
+        self.inner.rmdir(path).await
+    }
+
+    pub async fn unlink(&self, path: &str) -> Result<(), FsError> {
+        self.inner.unlink(path).await
+    }
+
+    /// Copy then delete; for a directory, of every key below it, which is NOT atomic (see
+    /// the `rename` module). An existing destination file is replaced; an existing
+    /// destination directory must be empty.
+    pub async fn rename(&self, from: &str, to: &str) -> Result<(), FsError> {
+        self.inner.rename(from, to).await
+    }
+
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.inner.metrics.snapshot()
+    }
+
+    /// Keys (or, for a whole subtree, common prefixes) listings left out of the view because
+    /// they do not map to a path, or because a directory of the same name hides them.
+    pub fn skipped_keys(&self) -> Vec<String> {
+        let skipped = self.inner.skipped.lock().unwrap_or_else(|e| e.into_inner());
+        skipped.iter().cloned().collect()
+    }
+
+    /// Forgets all cached metadata, e.g. after another writer changed the bucket.
+    pub fn invalidate_cache(&self) {
+        self.inner.cache.remove_tree("");
+    }
+}

@@ -1,0 +1,75 @@
+//! mkdir, rmdir and unlink: the mutations that touch one key.
+
+use bytes::Bytes;
+
+use crate::path::validate;
+use crate::superblock::Cached;
+use crate::{Attr, FsError, Inner};
+
+impl Inner {
+    pub(crate) async fn mkdir(&self, path: &str) -> Result<(), FsError> {
+        validate(path)?;
+        if path.is_empty() {
+            return Err(FsError::Exists(path.to_owned()));
+        }
+        self.require_parent_dir(path).await?;
+        if self.lookup_optional(path).await?.is_some() {
+            return Err(FsError::Exists(path.to_owned()));
+        }
+        let marker = self.new_key(&self.dir_prefix(path))?;
+        self.put(&marker, Bytes::new(), false).await?;
+        self.cache.insert(
+            path,
+            Cached {
+                attr: Attr::directory(),
+                etag: None,
+            },
+        );
+        Ok(())
+    }
+
+    pub(crate) async fn rmdir(&self, path: &str) -> Result<(), FsError> {
+        validate(path)?;
+        if path.is_empty() {
+            return Err(FsError::Invalid("cannot remove the root directory".into()));
+        }
+        if let Some(c) = self.cache.get(path)
+            && !c.attr.is_dir()
+        {
+            return Err(FsError::NotDir(path.to_owned()));
+        }
+        let marker = self.dir_prefix(path);
+        // Two keys are enough to tell "only the marker" from "something else below".
+        let page = self.list_page(&marker, false, None, Some(2)).await?;
+        let keys: Vec<&str> = page.contents().iter().filter_map(|o| o.key()).collect();
+        if keys.is_empty() && page.common_prefixes().is_empty() {
+            return Err(match self.head(&self.file_key(path)).await? {
+                Some(_) => FsError::NotDir(path.to_owned()),
+                None => FsError::NotFound(path.to_owned()),
+            });
+        }
+        if keys.iter().any(|k| *k != marker) || !page.common_prefixes().is_empty() {
+            return Err(FsError::NotEmpty(path.to_owned()));
+        }
+        self.delete(&marker).await?;
+        self.cache.remove_tree(path);
+        self.cache.forget_ancestors(path);
+        Ok(())
+    }
+
+    pub(crate) async fn unlink(&self, path: &str) -> Result<(), FsError> {
+        validate(path)?;
+        if path.is_empty() {
+            return Err(FsError::IsDir(path.to_owned()));
+        }
+        // DeleteObject succeeds for a missing key, so existence is checked first.
+        let found = self.lookup(path).await?;
+        if found.attr.is_dir() {
+            return Err(FsError::IsDir(path.to_owned()));
+        }
+        self.delete(&self.file_key(path)).await?;
+        self.cache.remove(path);
+        self.cache.forget_ancestors(path);
+        Ok(())
+    }
+}

@@ -1,0 +1,151 @@
+//! rename. S3 has no rename: a file is copied then its source deleted; a directory is every
+//! key below it copied, then every source deleted. A directory rename is therefore NOT
+//! atomic: other readers can see both trees while it runs, and a failure part-way leaves the
+//! destination partly filled and the whole source still in place (sources are deleted only
+//! after every copy succeeded), so retrying the rename finishes it.
+
+use futures::{StreamExt, TryStreamExt};
+
+use crate::path::{is_within, validate};
+use crate::s3::MAX_DELETE_BATCH;
+use crate::superblock::Cached;
+use crate::{Attr, FsError, Inner};
+
+/// S3 refuses CopyObject above 5 GiB and parts above 5 GiB or beyond number 10,000.
+const MAX_PARTS: u64 = 10_000;
+
+impl Inner {
+    pub(crate) async fn rename(&self, from: &str, to: &str) -> Result<(), FsError> {
+        validate(from)?;
+        validate(to)?;
+        if from.is_empty() || to.is_empty() {
+            return Err(FsError::Invalid("cannot rename the root directory".into()));
+        }
+        let source = self.lookup(from).await?;
+        if from == to {
+            return Ok(());
+        }
+        if is_within(to, from) {
+            return Err(FsError::Invalid(format!("cannot move {from:?} into itself ({to:?})")));
+        }
+        self.require_parent_dir(to).await?;
+        let target = self.lookup_optional(to).await?;
+        if source.attr.is_dir() {
+            self.rename_dir(from, to, target).await
+        } else {
+            if target.is_some_and(|t| t.attr.is_dir()) {
+                return Err(FsError::IsDir(to.to_owned()));
+            }
+            self.rename_file(from, to, source).await
+        }
+    }
+
+    async fn rename_file(&self, from: &str, to: &str, source: Cached) -> Result<(), FsError> {
+        let to_key = self.new_key(&self.file_key(to))?;
+        let etag = self
+            .copy_any_size(&self.file_key(from), &to_key, source.attr.size)
+            .await?;
+        self.delete(&self.file_key(from)).await?;
+        self.cache.remove(from);
+        self.cache.forget_ancestors(from);
+        self.cache.insert(
+            to,
+            Cached {
+                attr: Attr::file(source.attr.size, Some(std::time::SystemTime::now())),
+                etag,
+            },
+        );
+        Ok(())
+    }
+
+    async fn rename_dir(&self, from: &str, to: &str, target: Option<Cached>) -> Result<(), FsError> {
+        match target {
+            Some(t) if !t.attr.is_dir() => return Err(FsError::NotDir(to.to_owned())),
+            Some(_) => {
+                let to_marker = self.dir_prefix(to);
+                let page = self.list_page(&to_marker, false, None, Some(2)).await?;
+                let only_marker = page.contents().iter().all(|o| o.key() == Some(&to_marker))
+                    && page.common_prefixes().is_empty();
+                if !only_marker {
+                    return Err(FsError::NotEmpty(to.to_owned()));
+                }
+            }
+            None => {}
+        }
+        let from_prefix = self.dir_prefix(from);
+        let to_prefix = self.dir_prefix(to);
+        let keys = self.list_tree(from).await?;
+        let moves: Vec<(String, String, u64)> = keys
+            .into_iter()
+            .map(|k| {
+                let dest = format!("{to_prefix}{}", &k.key[from_prefix.len()..]);
+                self.new_key(&dest).map(|dest| (k.key, dest, k.size))
+            })
+            .collect::<Result<_, _>>()?;
+
+        let concurrency = self.config.upload_concurrency.max(1);
+        futures::stream::iter(moves.iter().map(Ok))
+            .try_for_each_concurrent(concurrency, |(src, dst, size)| async move {
+                self.copy_any_size(src, dst, *size).await.map(drop)
+            })
+            .await?;
+        let sources: Vec<String> = moves.into_iter().map(|(src, _, _)| src).collect();
+        futures::stream::iter(sources.chunks(MAX_DELETE_BATCH).map(Ok))
+            .try_for_each_concurrent(concurrency, |batch| self.delete_batch(batch))
+            .await?;
+
+        self.cache.remove_tree(from);
+        self.cache.forget_ancestors(from);
+        self.cache.remove_tree(to);
+        self.cache.insert(
+            to,
+            Cached {
+                attr: Attr::directory(),
+                etag: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// CopyObject, or a multipart copy for objects above `multipart_copy_threshold` (S3
+    /// refuses CopyObject above 5 GiB). A failed multipart copy is aborted.
+    pub(crate) async fn copy_any_size(
+        &self,
+        from: &str,
+        to: &str,
+        size: u64,
+    ) -> Result<Option<String>, FsError> {
+        if size <= self.config.multipart_copy_threshold {
+            return self.copy(from, to).await;
+        }
+        let part = self
+            .config
+            .copy_part_size
+            .max(size.div_ceil(MAX_PARTS))
+            .max(1);
+        let upload_id = self.create_multipart(to).await?;
+        let ranges: Vec<(i32, (u64, u64))> = (0..size.div_ceil(part))
+            .map(|i| {
+                let start = i * part;
+                ((i + 1) as i32, (start, (start + part).min(size)))
+            })
+            .collect();
+        let copied = futures::stream::iter(ranges)
+            .map(|(n, range)| {
+                let upload_id = &upload_id;
+                async move { self.upload_part_copy(from, to, upload_id, n, range).await }
+            })
+            .buffered(self.config.upload_concurrency.max(1))
+            .try_collect::<Vec<_>>()
+            .await;
+        let result = match copied {
+            Ok(parts) => self.complete_multipart(to, &upload_id, parts, false).await,
+            Err(e) => Err(e),
+        };
+        if result.is_err() {
+            // The copy already failed; a failed abort only leaves parts S3 lifecycle rules clean.
+            let _ = self.abort_multipart(to, &upload_id).await;
+        }
+        result
+    }
+}

@@ -1,0 +1,240 @@
+//! Attributes learnt from listings, HEADs and our own writes, keyed by path. A stat after a
+//! read_dir is answered from here with no request. Without a TTL entries live until our own
+//! mutations change them, which is correct while this S3Fs is the only writer under its
+//! prefix; with one, entries older than the TTL are looked up again.
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use crate::Attr;
+use crate::path::parent;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Cached {
+    pub attr: Attr,
+    /// Pins readers to the version they opened; see `Inner::get_range`.
+    pub etag: Option<String>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    cached: Cached,
+    learnt: Instant,
+}
+
+#[derive(Debug)]
+pub(crate) struct MetaCache {
+    entries: Mutex<BTreeMap<String, Entry>>,
+    ttl: Option<Duration>,
+}
+
+/// Upper bound of the keys strictly below `dir` ('0' is the byte after '/').
+fn below(dir: &str) -> (Bound<String>, Bound<String>) {
+    if dir.is_empty() {
+        (Bound::Unbounded, Bound::Unbounded)
+    } else {
+        (
+            Bound::Excluded(format!("{dir}/")),
+            Bound::Excluded(format!("{dir}0")),
+        )
+    }
+}
+
+fn is_direct_child(dir: &str, path: &str) -> bool {
+    parent(path) == dir && path != dir
+}
+
+impl MetaCache {
+    pub fn new(ttl: Option<Duration>) -> MetaCache {
+        MetaCache {
+            entries: Mutex::new(BTreeMap::new()),
+            ttl,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Entry>> {
+        // A panic while holding the lock leaves the map consistent (every change is one call).
+        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn get(&self, path: &str) -> Option<Cached> {
+        let mut entries = self.lock();
+        let entry = entries.get(path)?;
+        if self.ttl.is_some_and(|ttl| entry.learnt.elapsed() > ttl) {
+            entries.remove(path);
+            return None;
+        }
+        Some(entry.cached.clone())
+    }
+
+    /// Records `path` and, since a key implies every directory above it, its ancestors.
+    pub fn insert(&self, path: &str, cached: Cached) {
+        let mut entries = self.lock();
+        let now = Instant::now();
+        let mut dir = parent(path);
+        while !dir.is_empty() {
+            match entries.get(dir) {
+                Some(e) if e.cached.attr.is_dir() => break,
+                _ => {
+                    entries.insert(
+                        dir.to_owned(),
+                        Entry {
+                            cached: Cached {
+                                attr: Attr::directory(),
+                                etag: None,
+                            },
+                            learnt: now,
+                        },
+                    );
+                }
+            }
+            dir = parent(dir);
+        }
+        Self::put(&mut entries, path, cached, now);
+    }
+
+    fn put(entries: &mut BTreeMap<String, Entry>, path: &str, cached: Cached, learnt: Instant) {
+        if !cached.attr.is_dir() {
+            // A file has no children: whatever was cached below a directory it replaced is gone.
+            Self::drop_below(entries, path);
+        }
+        entries.insert(path.to_owned(), Entry { cached, learnt });
+    }
+
+    fn drop_below(entries: &mut BTreeMap<String, Entry>, dir: &str) {
+        let doomed: Vec<String> = entries.range(below(dir)).map(|(k, _)| k.clone()).collect();
+        for k in doomed {
+            entries.remove(&k);
+        }
+    }
+
+    pub fn remove(&self, path: &str) {
+        self.lock().remove(path);
+    }
+
+    /// Forgets `path` and everything below it.
+    pub fn remove_tree(&self, path: &str) {
+        let mut entries = self.lock();
+        entries.remove(path);
+        if !path.is_empty() {
+            Self::drop_below(&mut entries, path);
+        }
+    }
+
+    /// After a key is removed its parent directories may be gone too (a directory with no
+    /// marker exists only through its keys), so they are looked up afresh next time.
+    pub fn forget_ancestors(&self, path: &str) {
+        let mut entries = self.lock();
+        let mut dir = parent(path);
+        while !dir.is_empty() {
+            entries.remove(dir);
+            dir = parent(dir);
+        }
+    }
+
+    /// Makes the cached children of `dir` exactly `children` (a complete listing): anything
+    /// cached there that the listing no longer shows is forgotten with its subtree.
+    pub fn replace_children(&self, dir: &str, children: &[(String, Cached)]) {
+        let mut entries = self.lock();
+        let now = Instant::now();
+        let listed: std::collections::HashSet<&str> =
+            children.iter().map(|(p, _)| p.as_str()).collect();
+        let stale: Vec<String> = entries
+            .range(below(dir))
+            .map(|(k, _)| k)
+            .filter(|k| is_direct_child(dir, k) && !listed.contains(k.as_str()))
+            .cloned()
+            .collect();
+        for path in stale {
+            entries.remove(&path);
+            Self::drop_below(&mut entries, &path);
+        }
+        if !dir.is_empty() && !entries.get(dir).is_some_and(|e| e.cached.attr.is_dir()) {
+            entries.insert(
+                dir.to_owned(),
+                Entry {
+                    cached: Cached {
+                        attr: Attr::directory(),
+                        etag: None,
+                    },
+                    learnt: now,
+                },
+            );
+        }
+        for (path, cached) in children {
+            let keep_dir_mtime = cached.attr.is_dir()
+                && cached.attr.mtime.is_none()
+                && entries.get(path).is_some_and(|e| e.cached.attr.is_dir());
+            if !keep_dir_mtime {
+                Self::put(&mut entries, path, cached.clone(), now);
+            } else if let Some(e) = entries.get_mut(path) {
+                e.learnt = now;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(size: u64) -> Cached {
+        Cached {
+            attr: Attr::file(size, None),
+            etag: None,
+        }
+    }
+
+    fn dir() -> Cached {
+        Cached {
+            attr: Attr::directory(),
+            etag: None,
+        }
+    }
+
+    #[test]
+    fn insert_implies_ancestors() {
+        let c = MetaCache::new(None);
+        c.insert("a/b/c", file(3));
+        assert!(c.get("a").unwrap().attr.is_dir());
+        assert!(c.get("a/b").unwrap().attr.is_dir());
+        assert_eq!(c.get("a/b/c").unwrap().attr.size, 3);
+        c.forget_ancestors("a/b/c");
+        assert!(c.get("a").is_none() && c.get("a/b").is_none());
+        assert!(c.get("a/b/c").is_some());
+    }
+
+    #[test]
+    fn replace_children_drops_stale_subtrees_only_below_dir() {
+        let c = MetaCache::new(None);
+        c.insert("d/old/x", file(1));
+        c.insert("d/keep", file(1));
+        c.insert("d0", file(1));
+        c.insert("e/f", file(1));
+        c.replace_children("d", &[("d/keep".into(), file(2)), ("d/new".into(), dir())]);
+        assert!(c.get("d/old").is_none() && c.get("d/old/x").is_none());
+        assert_eq!(c.get("d/keep").unwrap().attr.size, 2);
+        assert!(c.get("d/new").unwrap().attr.is_dir());
+        assert!(c.get("d0").is_some() && c.get("e/f").is_some());
+        c.replace_children("", &[("d".into(), dir())]);
+        assert!(c.get("d0").is_none() && c.get("e").is_none() && c.get("e/f").is_none());
+        assert!(c.get("d/keep").is_some());
+    }
+
+    #[test]
+    fn remove_tree_and_ttl() {
+        let c = MetaCache::new(None);
+        c.insert("a/b", file(1));
+        c.insert("ab", file(1));
+        c.remove_tree("a");
+        assert!(c.get("a").is_none() && c.get("a/b").is_none());
+        assert!(c.get("ab").is_some());
+
+        let expiring = MetaCache::new(Some(Duration::ZERO));
+        expiring.insert("x", file(1));
+        std::thread::sleep(Duration::from_millis(2));
+        assert!(expiring.get("x").is_none());
+    }
+}

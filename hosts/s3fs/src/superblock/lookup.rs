@@ -1,0 +1,76 @@
+//! Single-path lookups: the cache first, then HEAD of the key, then a one-key LIST of
+//! "path/" to tell a directory from nothing.
+
+use super::Cached;
+use crate::path::{parent, validate};
+use crate::s3::system_time;
+use crate::{Attr, FsError, Inner};
+
+impl Inner {
+    pub(crate) async fn stat(&self, path: &str) -> Result<Attr, FsError> {
+        validate(path)?;
+        self.lookup(path).await.map(|c| c.attr)
+    }
+
+    /// Cached attributes of `path`, looked up in S3 when the cache does not know it.
+    pub(crate) async fn lookup(&self, path: &str) -> Result<Cached, FsError> {
+        if path.is_empty() {
+            return Ok(Cached {
+                attr: Attr::directory(),
+                etag: None,
+            });
+        }
+        if let Some(cached) = self.cache.get(path) {
+            return Ok(cached);
+        }
+        self.lookup_uncached(path).await
+    }
+
+    async fn lookup_uncached(&self, path: &str) -> Result<Cached, FsError> {
+        if let Some(meta) = self.head(&self.file_key(path)).await? {
+            let cached = Cached {
+                attr: Attr::file(meta.size, meta.mtime),
+                etag: meta.etag,
+            };
+            self.cache.insert(path, cached.clone());
+            return Ok(cached);
+        }
+        let prefix = self.dir_prefix(path);
+        let page = self.list_page(&prefix, false, None, Some(1)).await?;
+        let first = page.contents().first();
+        if first.is_none() && page.common_prefixes().is_empty() {
+            return Err(FsError::NotFound(path.to_owned()));
+        }
+        let marker_mtime = first
+            .filter(|o| o.key() == Some(prefix.as_str()))
+            .and_then(|o| system_time(o.last_modified()));
+        let cached = Cached {
+            attr: Attr {
+                mtime: marker_mtime,
+                ..Attr::directory()
+            },
+            etag: None,
+        };
+        self.cache.insert(path, cached.clone());
+        Ok(cached)
+    }
+
+    /// `None` if `path` does not exist; other errors pass through.
+    pub(crate) async fn lookup_optional(&self, path: &str) -> Result<Option<Cached>, FsError> {
+        match self.lookup(path).await {
+            Ok(c) => Ok(Some(c)),
+            Err(FsError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// New entries need an existing parent directory, as in any file system.
+    pub(crate) async fn require_parent_dir(&self, path: &str) -> Result<(), FsError> {
+        let dir = parent(path);
+        match self.lookup_optional(dir).await? {
+            Some(c) if c.attr.is_dir() => Ok(()),
+            Some(_) => Err(FsError::NotDir(dir.to_owned())),
+            None => Err(FsError::NotFound(dir.to_owned())),
+        }
+    }
+}
