@@ -48,6 +48,14 @@ module "networking" {
   log_kms_key_arn         = var.log_kms_key_arn
 }
 
+# Client roles first: the file system policy names them, and the client
+# modules consume the file system's outputs.
+module "identity" {
+  source = "./modules/identity"
+
+  name_prefix = local.name_prefix
+}
+
 module "s3files" {
   source = "./modules/s3files"
 
@@ -62,7 +70,7 @@ module "s3files" {
   mount_target_settle_duration   = var.mount_target_settle_duration
 
   client_role_arns = concat(
-    [module.lambda.after_role_arn, module.ec2.role_arn],
+    [module.identity.after_role_arn, module.identity.runner_role_arn],
     var.extra_mount_role_arns,
   )
 
@@ -78,6 +86,8 @@ module "lambda" {
 
   name_prefix     = local.name_prefix
   lambda_zip_path = local.lambda_zip_path
+  after_role_arn  = module.identity.after_role_arn
+  after_role_name = module.identity.after_role_name
 
   bucket_name        = module.storage.bucket_name
   bucket_arn         = module.storage.bucket_arn
@@ -108,6 +118,9 @@ module "ec2" {
   ami_id            = var.runner_ami_id
   subnet_id         = module.networking.runner_subnet_id
   security_group_id = module.networking.runner_security_group_id
+
+  role_name             = module.identity.runner_role_name
+  instance_profile_name = module.identity.runner_instance_profile_name
 
   bucket_name           = module.storage.bucket_name
   bucket_arn            = module.storage.bucket_arn

@@ -125,6 +125,21 @@ impl Runtime {
         })
     }
 
+    /// The component's imports, e.g. `wasi:filesystem/types@0.2.12`.
+    pub fn imports(&self) -> Vec<String> {
+        let ty = self.component.component_type();
+        let mut names: Vec<String> = ty.imports(&self.engine).map(|(n, _)| n.to_string()).collect();
+        names.sort();
+        names
+    }
+
+    pub fn exports(&self) -> Vec<String> {
+        let ty = self.component.component_type();
+        let mut names: Vec<String> = ty.exports(&self.engine).map(|(n, _)| n.to_string()).collect();
+        names.sort();
+        names
+    }
+
     pub(crate) fn epoch_deadline(&self) -> u64 {
         (self.options.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
     }

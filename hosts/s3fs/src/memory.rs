@@ -57,6 +57,7 @@ impl MemoryLimiter {
     }
 
     /// Bytes not reserved right now.
+    #[cfg(test)]
     pub fn available(&self) -> usize {
         self.semaphore.available_permits() * UNIT
     }

@@ -41,14 +41,13 @@ impl Inner {
         let marker = self.dir_prefix(path);
         // Two keys are enough to tell "only the marker" from "something else below".
         let page = self.list_page(&marker, false, None, Some(2)).await?;
-        let keys: Vec<&str> = page.contents().iter().filter_map(|o| o.key()).collect();
-        if keys.is_empty() && page.common_prefixes().is_empty() {
+        if page.is_empty() {
             return Err(match self.head(&self.file_key(path)).await? {
                 Some(_) => FsError::NotDir(path.to_owned()),
                 None => FsError::NotFound(path.to_owned()),
             });
         }
-        if keys.iter().any(|k| *k != marker) || !page.common_prefixes().is_empty() {
+        if page.objects.iter().any(|o| o.key != marker) || !page.prefixes.is_empty() {
             return Err(FsError::NotEmpty(path.to_owned()));
         }
         self.delete(&marker).await?;

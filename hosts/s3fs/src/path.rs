@@ -65,11 +65,6 @@ pub(crate) fn unmappable_key(full_key: &str, rel: &str) -> Option<&'static str> 
     body.split('/').find_map(name_problem)
 }
 
-/// Last component: "a/b" -> "b", "a" -> "a".
-pub(crate) fn file_name(path: &str) -> &str {
-    path.rsplit_once('/').map_or(path, |(_, name)| name)
-}
-
 /// Parent path: "a/b" -> "a", "a" -> "" (the root).
 pub(crate) fn parent(path: &str) -> &str {
     path.rsplit_once('/').map_or("", |(parent, _)| parent)
@@ -169,7 +164,6 @@ mod tests {
     fn path_helpers() {
         assert_eq!(parent("a/b/c"), "a/b");
         assert_eq!(parent("a"), "");
-        assert_eq!(file_name("a/b/c"), "c");
         assert_eq!(join("", "x"), "x");
         assert_eq!(join("a", "x"), "a/x");
         assert!(is_within("a/b", "a"));

@@ -64,8 +64,8 @@ impl Inner {
             Some(_) => {
                 let to_marker = self.dir_prefix(to);
                 let page = self.list_page(&to_marker, false, None, Some(2)).await?;
-                let only_marker = page.contents().iter().all(|o| o.key() == Some(&to_marker))
-                    && page.common_prefixes().is_empty();
+                let only_marker =
+                    page.objects.iter().all(|o| o.key == to_marker) && page.prefixes.is_empty();
                 if !only_marker {
                     return Err(FsError::NotEmpty(to.to_owned()));
                 }
@@ -77,9 +77,9 @@ impl Inner {
         let keys = self.list_tree(from).await?;
         let moves: Vec<(String, String, u64)> = keys
             .into_iter()
-            .map(|k| {
-                let dest = format!("{to_prefix}{}", &k.key[from_prefix.len()..]);
-                self.new_key(&dest).map(|dest| (k.key, dest, k.size))
+            .map(|o| {
+                let dest = format!("{to_prefix}{}", &o.key[from_prefix.len()..]);
+                self.new_key(&dest).map(|dest| (o.key, dest, o.size))
             })
             .collect::<Result<_, _>>()?;
 

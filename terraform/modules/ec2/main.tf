@@ -33,29 +33,9 @@ locals {
   })
 }
 
-data "aws_iam_policy_document" "assume" {
-  statement {
-    effect  = "Allow"
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["ec2.amazonaws.com"]
-    }
-  }
-}
-
-resource "aws_iam_role" "runner" {
-  name_prefix        = "${var.name_prefix}-runner-"
-  description        = "Instance role of the docproc benchmark runner"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-
-  tags = var.tags
-}
-
 # Session Manager is the only way in: no SSH key, no public address.
 resource "aws_iam_role_policy_attachment" "ssm_core" {
-  role       = aws_iam_role.runner.name
+  role       = var.role_name
   policy_arn = "arn:${local.partition}:iam::aws:policy/AmazonSSMManagedInstanceCore"
 }
 
@@ -127,15 +107,8 @@ data "aws_iam_policy_document" "runner" {
 
 resource "aws_iam_role_policy" "runner" {
   name   = "docproc-runner"
-  role   = aws_iam_role.runner.id
+  role   = var.role_name
   policy = data.aws_iam_policy_document.runner.json
-}
-
-resource "aws_iam_instance_profile" "runner" {
-  name_prefix = "${var.name_prefix}-runner-"
-  role        = aws_iam_role.runner.name
-
-  tags = var.tags
 }
 
 resource "aws_instance" "runner" {
@@ -144,7 +117,7 @@ resource "aws_instance" "runner" {
   instance_type               = var.instance_type
   subnet_id                   = var.subnet_id
   vpc_security_group_ids      = [var.security_group_id]
-  iam_instance_profile        = aws_iam_instance_profile.runner.name
+  iam_instance_profile        = var.instance_profile_name
   associate_public_ip_address = false
   ebs_optimized               = true
   monitoring                  = var.detailed_monitoring

@@ -3,11 +3,6 @@ output "instance_id" {
   value       = aws_instance.runner.id
 }
 
-output "role_arn" {
-  description = "Instance role of the runner; listed in the file system policy."
-  value       = aws_iam_role.runner.arn
-}
-
 output "s3files_mount_path" {
   description = "Where the runner mounts S3 Files."
   value       = var.s3files_mount_path

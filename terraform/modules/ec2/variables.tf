@@ -31,6 +31,16 @@ variable "security_group_id" {
   type        = string
 }
 
+variable "role_name" {
+  description = "Name of the runner's instance role (from the identity module); this module attaches its grants."
+  type        = string
+}
+
+variable "instance_profile_name" {
+  description = "Instance profile wrapping role_name."
+  type        = string
+}
+
 variable "root_volume_size" {
   description = "Size of the encrypted gp3 root volume in GiB."
   type        = number

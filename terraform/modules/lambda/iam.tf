@@ -33,14 +33,8 @@ data "aws_iam_policy_document" "observability" {
 }
 
 # --- after: S3 Files mount ---------------------------------------------------
-
-resource "aws_iam_role" "after" {
-  name_prefix        = "${var.name_prefix}-after-"
-  description        = "Execution role of the docproc after (S3 Files) function"
-  assume_role_policy = data.aws_iam_policy_document.assume.json
-
-  tags = var.tags
-}
+# Its role comes from the identity module, because the file system policy
+# names it.
 
 data "aws_iam_policy_document" "after" {
   #checkov:skip=CKV_AWS_356:Lambda manages the function's VPC ENIs; the EC2 ENI and Describe actions do not support resource scoping.
@@ -98,7 +92,7 @@ data "aws_iam_policy_document" "after" {
 
 resource "aws_iam_role_policy" "after" {
   name   = "docproc-after"
-  role   = aws_iam_role.after.id
+  role   = var.after_role_name
   policy = data.aws_iam_policy_document.after.json
 }
 

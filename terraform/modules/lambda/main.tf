@@ -35,7 +35,7 @@ resource "aws_lambda_function" "after" {
   #checkov:skip=CKV_AWS_272:The artifact is built from this repository and pinned by source_code_hash; Signer adds a signing pipeline the benchmark does not have.
   function_name = local.functions.after
   description   = "docproc over S3 Files: reads and writes the mounted bucket with plain file I/O"
-  role          = aws_iam_role.after.arn
+  role          = var.after_role_arn
 
   filename         = var.lambda_zip_path
   source_code_hash = local.source_code_hash

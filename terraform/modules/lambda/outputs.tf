@@ -18,11 +18,6 @@ output "before_function_arn" {
   value       = aws_lambda_function.before.arn
 }
 
-output "after_role_arn" {
-  description = "Execution role of the after function; listed in the file system policy."
-  value       = aws_iam_role.after.arn
-}
-
 output "before_role_arn" {
   description = "Execution role of the before function."
   value       = aws_iam_role.before.arn

@@ -35,6 +35,16 @@ variable "before_prefix" {
   }
 }
 
+variable "after_role_arn" {
+  description = "Execution role of the after function (from the identity module; the file system policy names it)."
+  type        = string
+}
+
+variable "after_role_name" {
+  description = "Name of the after function's execution role; this module attaches its grants."
+  type        = string
+}
+
 variable "file_system_arn" {
   description = "ARN of the S3 Files file system."
   type        = string

@@ -2,22 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_s3::operation::list_objects_v2::ListObjectsV2Output;
-
 use super::Cached;
 use crate::path::{join, unmappable_key, validate};
-use crate::s3::{size_of, system_time};
+use crate::s3::{ListPage, ListedObject};
 use crate::{Attr, DirEntry, FsError, Inner};
-
-/// One object found below a prefix by [`Inner::list_tree`].
-#[derive(Debug, Clone)]
-pub(crate) struct TreeKey {
-    pub key: String,
-    pub size: u64,
-}
 
 #[derive(Default)]
 struct Listing {
+    /// name -> (attributes, key)
     files: BTreeMap<String, (Cached, String)>,
     dirs: BTreeMap<String, Attr>,
     /// Anything at all below the prefix, mappable or not, or its marker.
@@ -38,9 +30,9 @@ impl Inner {
         loop {
             let page = self.list_page(&prefix, true, token.take(), None).await?;
             self.absorb_page(&prefix, &page, &mut listing);
-            match page.next_continuation_token() {
-                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
-                _ => break,
+            match page.next_token {
+                Some(next) => token = Some(next),
+                None => break,
             }
         }
         if !listing.anything && !path.is_empty() {
@@ -71,10 +63,10 @@ impl Inner {
             .collect())
     }
 
-    fn absorb_page(&self, prefix: &str, page: &ListObjectsV2Output, listing: &mut Listing) {
-        for object in page.contents() {
-            let Some(key) = object.key() else { continue };
-            listing.anything = true;
+    fn absorb_page(&self, prefix: &str, page: &ListPage, listing: &mut Listing) {
+        listing.anything |= !page.is_empty();
+        for object in &page.objects {
+            let key = object.key.as_str();
             let Some(name) = key.strip_prefix(prefix) else {
                 continue;
             };
@@ -95,16 +87,14 @@ impl Inner {
                 continue;
             }
             let cached = Cached {
-                attr: Attr::file(size_of(object.size()), system_time(object.last_modified())),
-                etag: object.e_tag().map(str::to_owned),
+                attr: Attr::file(object.size, object.mtime),
+                etag: object.etag.clone(),
             };
             listing
                 .files
                 .insert(name.to_owned(), (cached, key.to_owned()));
         }
-        for common in page.common_prefixes() {
-            let Some(p) = common.prefix() else { continue };
-            listing.anything = true;
+        for p in &page.prefixes {
             let Some(name) = p.strip_prefix(prefix).and_then(|n| n.strip_suffix('/')) else {
                 continue;
             };
@@ -120,24 +110,19 @@ impl Inner {
     }
 
     /// Every key below directory `path`, its marker included, across all pages.
-    pub(crate) async fn list_tree(&self, path: &str) -> Result<Vec<TreeKey>, FsError> {
+    pub(crate) async fn list_tree(&self, path: &str) -> Result<Vec<ListedObject>, FsError> {
         let prefix = self.dir_prefix(path);
-        let mut keys = Vec::new();
+        let mut objects = Vec::new();
         let mut token = None;
         loop {
             let page = self.list_page(&prefix, false, token.take(), None).await?;
-            keys.extend(page.contents().iter().filter_map(|o| {
-                Some(TreeKey {
-                    key: o.key()?.to_owned(),
-                    size: size_of(o.size()),
-                })
-            }));
-            match page.next_continuation_token() {
-                Some(next) if page.is_truncated() == Some(true) => token = Some(next.to_owned()),
-                _ => break,
+            objects.extend(page.objects);
+            match page.next_token {
+                Some(next) => token = Some(next),
+                None => break,
             }
         }
-        Ok(keys)
+        Ok(objects)
     }
 
     pub(crate) fn skip(&self, key: &str, reason: &str) {

@@ -3,7 +3,6 @@
 
 use super::Cached;
 use crate::path::{parent, validate};
-use crate::s3::system_time;
 use crate::{Attr, FsError, Inner};
 
 impl Inner {
@@ -37,13 +36,14 @@ impl Inner {
         }
         let prefix = self.dir_prefix(path);
         let page = self.list_page(&prefix, false, None, Some(1)).await?;
-        let first = page.contents().first();
-        if first.is_none() && page.common_prefixes().is_empty() {
+        if page.is_empty() {
             return Err(FsError::NotFound(path.to_owned()));
         }
-        let marker_mtime = first
-            .filter(|o| o.key() == Some(prefix.as_str()))
-            .and_then(|o| system_time(o.last_modified()));
+        let marker_mtime = page
+            .objects
+            .first()
+            .filter(|o| o.key == prefix)
+            .and_then(|o| o.mtime);
         let cached = Cached {
             attr: Attr {
                 mtime: marker_mtime,

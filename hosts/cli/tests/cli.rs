@@ -1,0 +1,112 @@
+//! The `docproc` binary end to end, as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn docproc(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_docproc"))
+        .args(args)
+        .output()
+        .expect("run docproc")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn dir_arg(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn demo_prints_the_report_and_says_where_the_files_are() {
+    let out = docproc(&["demo", "--docs", "5"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for needle in ["Read (5 files)", "Write metadata (5)", "Move/rename (5)", "Processed               5", "sha256:"] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    let results = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Results: "))
+        .and_then(|l| l.split(" (").next())
+        .expect("a Results line");
+    assert_eq!(std::fs::read_dir(results).unwrap().count(), 10);
+    std::fs::remove_dir_all(Path::new(results).parent().unwrap()).unwrap();
+}
+
+#[test]
+fn process_json_walk_and_hash_over_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let seeded = docproc(&["seed", "--dir", dir_arg(dir.path()), "--docs", "4"]);
+    assert!(seeded.status.success(), "{}", stderr(&seeded));
+
+    let out = docproc(&["process", "--dir", dir_arg(dir.path()), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["report"]["workload"], "process-inbox");
+    assert_eq!(v["report"]["processed"], 4);
+    assert_eq!(v["component_sha256"].as_str().unwrap().len(), 64);
+
+    let out = docproc(&["walk", "--dir", dir_arg(dir.path()), "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["report"]["files"], 8);
+
+    let out = docproc(&["hash", "--dir", dir_arg(dir.path()), "--root", "processed", "--out-dir", "digests", "--shards", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Files hashed            8"), "{}", stdout(&out));
+    assert_eq!(std::fs::read_dir(dir.path().join("digests")).unwrap().count(), 8);
+}
+
+#[test]
+fn failed_documents_exit_3_and_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("inbox")).unwrap();
+    std::fs::write(dir.path().join("inbox/bad.txt"), b"\xff\xfe").unwrap();
+    let out = docproc(&["process", "--dir", dir_arg(dir.path())]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(stdout(&out).contains("failed: bad.txt: not valid UTF-8 at byte 0"), "{}", stdout(&out));
+}
+
+#[test]
+fn errors_name_the_path_and_use_the_documented_exit_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let out = docproc(&["walk", "--dir", dir_arg(&missing)]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stderr(&out).trim(), format!("docproc: {}: no such directory", missing.display()));
+
+    let out = docproc(&["process", "--dir", dir_arg(dir.path())]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no inbox/ directory"), "{}", stderr(&out));
+
+    let corrupt = dir.path().join("corrupt.wasm");
+    std::fs::write(&corrupt, b"\0asm garbage").unwrap();
+    let out = docproc(&["walk", "--dir", dir_arg(dir.path()), "--component", dir_arg(&corrupt)]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr(&out).contains(&format!("{}: not a usable docproc component", corrupt.display())), "{}", stderr(&out));
+
+    let out = docproc(&["walk", "--dir", dir_arg(dir.path()), "--component", dir_arg(&missing)]);
+    assert_eq!(out.status.code(), Some(4));
+    assert!(stderr(&out).contains("cannot read component"), "{}", stderr(&out));
+
+    let out = docproc(&["walk", "--dir", dir_arg(dir.path()), "--shards", "2", "--shard-index", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+
+    let out = docproc(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn help_teaches_the_layout_and_exit_codes() {
+    let out = docproc(&["--help"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    for needle in ["inbox/", "Exit codes:", "S3 Files", "Mountpoint"] {
+        assert!(text.contains(needle), "missing {needle:?}");
+    }
+}

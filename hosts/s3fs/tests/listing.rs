@@ -1,0 +1,233 @@
+//! read_dir and stat against a real SeaweedFS: pagination, nesting, markers, skipped keys,
+//! and the requests a walk costs.
+
+mod common;
+
+use common::bucket;
+use docproc_s3fs::{FsError, Kind};
+
+fn names(entries: &[docproc_s3fs::DirEntry]) -> Vec<(&str, Kind)> {
+    entries
+        .iter()
+        .map(|e| (e.name.as_str(), e.attr.kind))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walk_of_many_files_lists_every_page_and_never_heads() {
+    const N: usize = 2_500;
+    let b = bucket("walk").await;
+    let keys: Vec<String> = (0..N).map(|i| format!("many/f{i:05}.txt")).collect();
+    b.put_many(keys.clone()).await;
+    let fs = b.fs();
+
+    let before = fs.metrics();
+    let entries = fs.read_dir("many").await.expect("read_dir");
+    assert_eq!(entries.len(), N);
+    let listed: Vec<String> = entries.iter().map(|e| format!("many/{}", e.name)).collect();
+    assert_eq!(listed, keys, "every key, sorted by name");
+    for (entry, key) in entries.iter().zip(&keys) {
+        assert_eq!(entry.attr.kind, Kind::File);
+        assert_eq!(entry.attr.size, key.len() as u64);
+        assert!(entry.attr.mtime.is_some());
+    }
+    // The walk: stat and open every file found.
+    for entry in &entries {
+        let path = format!("many/{}", entry.name);
+        assert_eq!(fs.stat(&path).await.expect("stat"), entry.attr);
+        let reader = fs.open_read(&path).await.expect("open");
+        assert_eq!(reader.size(), entry.attr.size);
+    }
+    let used = fs.metrics() - before;
+    assert_eq!(used.list, N.div_ceil(1000) as u64, "{used:?}");
+    assert_eq!(used.head, 0, "{used:?}");
+    assert_eq!(used.requests(), used.list, "{used:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_prefixes_and_markers() {
+    let b = bucket("nested").await;
+    for key in ["top.txt", "a/d.txt", "a/b/c.txt", "a/b/deeper/x.bin"] {
+        b.put(key, key.as_bytes().to_vec()).await;
+    }
+    b.put("a/empty/", Vec::new()).await; // marker of an empty directory
+    b.put("marked/", Vec::new()).await; // marker of a directory with content
+    b.put("marked/in.txt", b"in".to_vec()).await;
+    let fs = b.fs();
+
+    let root = fs.read_dir("").await.expect("root");
+    assert_eq!(
+        names(&root),
+        [
+            ("a", Kind::Directory),
+            ("marked", Kind::Directory),
+            ("top.txt", Kind::File)
+        ]
+    );
+    let a = fs.read_dir("a").await.expect("a");
+    assert_eq!(
+        names(&a),
+        [
+            ("b", Kind::Directory),
+            ("d.txt", Kind::File),
+            ("empty", Kind::Directory)
+        ]
+    );
+    assert!(fs.read_dir("a/empty").await.expect("empty dir").is_empty());
+    assert_eq!(
+        names(&fs.read_dir("marked").await.expect("marked")),
+        [("in.txt", Kind::File)],
+        "the marker itself is not an entry"
+    );
+    assert_eq!(
+        names(&fs.read_dir("a/b").await.expect("a/b")),
+        [("c.txt", Kind::File), ("deeper", Kind::Directory)]
+    );
+
+    // Everything was learnt from listings: no stat below sends a request.
+    let before = fs.metrics();
+    assert_eq!(fs.stat("a/b/c.txt").await.unwrap().size, 9);
+    assert_eq!(fs.stat("a/empty").await.unwrap().kind, Kind::Directory);
+    assert_eq!(fs.stat("a/b/deeper").await.unwrap().kind, Kind::Directory);
+    assert_eq!(fs.stat("").await.unwrap().kind, Kind::Directory);
+    assert_eq!((fs.metrics() - before).requests(), 0);
+
+    assert!(matches!(
+        fs.read_dir("nope").await,
+        Err(FsError::NotFound(_))
+    ));
+    assert!(matches!(
+        fs.read_dir("top.txt").await,
+        Err(FsError::NotDir(_))
+    ));
+    assert!(matches!(
+        fs.read_dir("a/b/c.txt").await,
+        Err(FsError::NotDir(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stat_without_a_listing_heads_then_lists() {
+    let b = bucket("stat-cold").await;
+    b.put("dir/f.txt", b"12345".to_vec()).await;
+    b.put("marker-only/", Vec::new()).await;
+    let fs = b.fs();
+
+    let before = fs.metrics();
+    let attr = fs.stat("dir/f.txt").await.expect("file");
+    assert_eq!((attr.kind, attr.size), (Kind::File, 5));
+    let used = fs.metrics() - before;
+    assert_eq!((used.head, used.list), (1, 0));
+
+    // Implied by dir/f.txt, so already known.
+    let before = fs.metrics();
+    assert_eq!(fs.stat("dir").await.unwrap().kind, Kind::Directory);
+    assert_eq!((fs.metrics() - before).requests(), 0);
+
+    let before = fs.metrics();
+    assert_eq!(fs.stat("marker-only").await.unwrap().kind, Kind::Directory);
+    let used = fs.metrics() - before;
+    assert_eq!((used.head, used.list), (1, 1));
+
+    assert!(matches!(fs.stat("ghost").await, Err(FsError::NotFound(_))));
+    for bad in ["/abs", "a//b", "a/../b", "./a", "trailing/", "nul\0"] {
+        assert!(
+            matches!(fs.stat(bad).await, Err(FsError::Invalid(_))),
+            "{bad:?}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn root_prefix_scopes_the_view() {
+    let b = bucket("prefix").await;
+    for key in ["outside.txt", "tenant/in.txt", "tenant/sub/deep.txt", "tenantx/no.txt"] {
+        b.put(key, b"x".to_vec()).await;
+    }
+    let fs = b.fs_with(|c| c.prefix = "tenant".into());
+    assert_eq!(fs.config().prefix, "tenant/");
+    assert_eq!(
+        names(&fs.read_dir("").await.expect("root")),
+        [("in.txt", Kind::File), ("sub", Kind::Directory)]
+    );
+    assert!(matches!(
+        fs.stat("outside.txt").await,
+        Err(FsError::NotFound(_))
+    ));
+    let mut w = fs
+        .create("sub/new.txt", docproc_s3fs::CreateMode::Create)
+        .await
+        .expect("create");
+    w.write(0, b"new").await.unwrap();
+    w.finish().await.unwrap();
+    assert_eq!(b.get("tenant/sub/new.txt").await.as_deref(), Some(&b"new"[..]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unmappable_keys_are_skipped_and_reported() {
+    let b = bucket("unmappable").await;
+    b.put("dir/ok.txt", b"ok".to_vec()).await;
+
+    // SeaweedFS's S3 gateway refuses most unmappable keys outright ("a/./b", "a/../b", ".",
+    // "..", NUL, components over 255 bytes, keys over 1,024 bytes all answer 400) and
+    // normalises "a//b" to "a/b" and "/a" to "a". Its filer API takes some of them, and the S3
+    // listing then shows them: those are what this test can really put in a bucket.
+    let long_key = format!("dir/{}/long.txt", ["m".repeat(250); 5].join("/"));
+    assert!(long_key.len() > 1024);
+    assert_eq!(b.filer_put(&long_key, b"long").await, 201);
+    let nul_key = "dir/nul\0name.txt";
+    assert_eq!(b.filer_put(nul_key, b"nul").await, 201);
+
+    // "a//b" through S3: check what the server really stores.
+    b.put("dir/double//slash.txt", b"dbl".to_vec()).await;
+    let stored = b.keys().await;
+    let double_slash_kept = stored.iter().any(|k| k == "dir/double//slash.txt");
+    if !double_slash_kept {
+        assert!(stored.iter().any(|k| k == "dir/double/slash.txt"), "{stored:?}");
+    }
+
+    let fs = b.fs();
+    let dir = fs.read_dir("dir").await.expect("listing survives unmappable keys");
+    let mut expected = vec![("double", Kind::Directory), ("ok.txt", Kind::File)];
+    // The long key's first component (250 bytes) is itself a fine directory name.
+    expected.insert(1, (&long_key[4..254], Kind::Directory));
+    expected.sort();
+    assert_eq!(names(&dir), expected);
+    let skipped = fs.skipped_keys();
+    assert!(skipped.contains(&nul_key.to_owned()), "{skipped:?}");
+
+    // Walking down to the long key reports it too.
+    let mut path = String::from("dir");
+    for component in long_key[4..].split('/').take(5) {
+        path = format!("{path}/{component}");
+        fs.read_dir(&path).await.expect("walk down");
+    }
+    let skipped = fs.skipped_keys();
+    assert!(skipped.contains(&long_key), "{skipped:?}");
+
+    let double = fs.read_dir("dir/double").await.expect("double");
+    if double_slash_kept {
+        assert!(double.is_empty());
+        assert!(skipped.contains(&"dir/double//".to_owned()), "{skipped:?}");
+    } else {
+        assert_eq!(names(&double), [("slash.txt", Kind::File)]);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn directory_hides_file_of_the_same_name() {
+    let b = bucket("shadow").await;
+    b.put("same/inner.txt", b"i".to_vec()).await;
+    // SeaweedFS accepts a file key equal to an existing directory's name, as S3 does.
+    b.put("same", b"file".to_vec()).await;
+    if !b.keys().await.contains(&"same".to_owned()) {
+        eprintln!("server refused file 'same' next to directory 'same/'; nothing to check");
+        return;
+    }
+    let fs = b.fs();
+    assert_eq!(
+        names(&fs.read_dir("").await.unwrap()),
+        [("same", Kind::Directory)]
+    );
+    assert_eq!(fs.skipped_keys(), ["same"]);
+}
