@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use docproc_host::error::exit_code_of;
+use docproc_host::s3::{S3Backend, S3Target};
 use docproc_host::{Backend, ComponentSource, ExitCode, Job, RunReport, Runtime, RuntimeOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -74,6 +75,11 @@ enum Command {
     /// The main job on a temporary directory: seed sample documents,
     /// process them, print the report and say where the files are.
     Demo {
+        /// Run over this S3 location instead of a temporary directory.
+        #[arg(long, value_name = "URL")]
+        s3: Option<String>,
+        #[command(flatten)]
+        s3_args: S3Args,
         /// How many documents to seed (500 to 2,000 words each).
         #[arg(long, default_value_t = 20)]
         docs: usize,
@@ -83,10 +89,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Write sample documents into <dir>/inbox/ (for trying and benchmarks).
+    /// Write sample documents into <root>/inbox/ (for trying and benchmarks).
     Seed {
-        #[arg(long)]
-        dir: PathBuf,
+        #[command(flatten)]
+        location: Location,
+        #[command(flatten)]
+        s3: S3Args,
         #[arg(long, default_value_t = 20)]
         docs: usize,
         /// Seed of the generator; the same seed gives the same documents.
@@ -95,11 +103,52 @@ enum Command {
     },
 }
 
-#[derive(Args)]
-struct RunArgs {
+/// Where the documents are: a directory, or S3 itself.
+#[derive(Args, Clone)]
+#[group(required = true, multiple = false)]
+struct Location {
     /// Root directory: local, or an S3 Files / Mountpoint / s3fs mount.
     #[arg(long, value_name = "PATH")]
-    dir: PathBuf,
+    dir: Option<PathBuf>,
+    /// Run straight over S3 through the S3 API, no mount needed:
+    /// s3://bucket/prefix. Credentials come from the standard AWS chain.
+    #[arg(long, value_name = "URL")]
+    s3: Option<String>,
+}
+
+/// S3 client settings, used with --s3.
+#[derive(Args, Clone)]
+struct S3Args {
+    /// An S3-compatible endpoint, e.g. the local server `make s3-server` starts.
+    #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
+    endpoint_url: Option<String>,
+    /// AWS region of the bucket (default: from the AWS chain).
+    #[arg(long, env = "AWS_REGION")]
+    region: Option<String>,
+    /// Path-style addressing (http://host/bucket/key), which most
+    /// S3-compatible servers need; on by default with --endpoint-url.
+    #[arg(long)]
+    path_style: Option<bool>,
+}
+
+impl S3Args {
+    fn target(&self, url: &str) -> S3Target {
+        S3Target {
+            url: url.to_string(),
+            endpoint_url: self.endpoint_url.clone(),
+            region: self.region.clone(),
+            force_path_style: self.path_style.unwrap_or(self.endpoint_url.is_some()),
+            create_bucket: false,
+        }
+    }
+}
+
+#[derive(Args)]
+struct RunArgs {
+    #[command(flatten)]
+    location: Location,
+    #[command(flatten)]
+    s3: S3Args,
     /// Work on this subdirectory of --dir.
     #[arg(long, default_value = "")]
     root: String,
@@ -205,19 +254,38 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             };
             execute(run, job).await
         }
-        Command::Demo { docs, engine, json } => demo(docs, engine, json).await,
-        Command::Seed { dir, docs, seed } => {
-            docproc_host::seed::seed_inbox(&dir, docs, seed)
-                .with_context(|| format!("{}: cannot write documents", dir.display()))?;
-            eprintln!("seeded {docs} documents into {}", dir.join("inbox").display());
+        Command::Demo {
+            s3,
+            s3_args,
+            docs,
+            engine,
+            json,
+        } => demo(s3, s3_args, docs, engine, json).await,
+        Command::Seed {
+            location,
+            s3,
+            docs,
+            seed,
+        } => {
+            let backend = backend(&location, &s3).await?;
+            docproc_host::seed::seed_backend(&backend, "", docs, seed).await?;
+            eprintln!("seeded {docs} documents into {}", backend.locate("inbox"));
             Ok(ExitCode::Ok)
         }
     }
 }
 
+async fn backend(location: &Location, s3: &S3Args) -> Result<Backend> {
+    Ok(match (&location.dir, &location.s3) {
+        (Some(dir), _) => Backend::Local(dir.clone()),
+        (None, Some(url)) => Backend::S3(Arc::new(S3Backend::connect(&s3.target(url), |_| {}).await?)),
+        (None, None) => unreachable!("clap requires --dir or --s3"),
+    })
+}
+
 async fn execute(args: RunArgs, job: Job) -> Result<ExitCode> {
     let runtime = args.engine.runtime()?;
-    let backend = Arc::new(Backend::Local(args.dir.clone()));
+    let backend = Arc::new(backend(&args.location, &args.s3).await?);
     let report = run_with_progress(runtime, backend, job, &args).await?;
     print_report(&report, args.json)?;
     Ok(exit_code(&report))
@@ -293,19 +361,41 @@ fn exit_code(report: &RunReport) -> ExitCode {
     }
 }
 
-async fn demo(docs: usize, engine: EngineArgs, json: bool) -> Result<ExitCode> {
-    let dir = tempfile::Builder::new()
-        .prefix("docproc-demo-")
-        .tempdir()
-        .context("cannot create a temporary directory")?
-        .keep();
-    docproc_host::seed::seed_inbox(&dir, docs, 1)
-        .with_context(|| format!("{}: cannot write documents", dir.display()))?;
+async fn demo(
+    s3: Option<String>,
+    s3_args: S3Args,
+    docs: usize,
+    engine: EngineArgs,
+    json: bool,
+) -> Result<ExitCode> {
+    let location = match s3 {
+        Some(url) => Location { dir: None, s3: Some(url) },
+        None => {
+            let dir = tempfile::Builder::new()
+                .prefix("docproc-demo-")
+                .tempdir()
+                .context("cannot create a temporary directory")?
+                .keep();
+            Location { dir: Some(dir), s3: None }
+        }
+    };
+    let backend = match &location.s3 {
+        Some(url) => {
+            let target = S3Target {
+                create_bucket: true,
+                ..s3_args.target(url)
+            };
+            Backend::S3(Arc::new(S3Backend::connect(&target, |_| {}).await?))
+        }
+        None => backend(&location, &s3_args).await?,
+    };
+    docproc_host::seed::seed_backend(&backend, "", docs, 1).await?;
     if !json {
-        println!("Seeded {docs} documents into {}\n", dir.join("inbox").display());
+        println!("Seeded {docs} documents into {}\n", backend.locate("inbox"));
     }
     let args = RunArgs {
-        dir: dir.clone(),
+        location,
+        s3: s3_args,
         root: String::new(),
         shards: 1,
         shard_index: None,
@@ -316,9 +406,8 @@ async fn demo(docs: usize, engine: EngineArgs, json: bool) -> Result<ExitCode> {
     let code = execute(args, Job::ProcessInbox { root: String::new(), chunk_size: 0 }).await?;
     if !json {
         println!(
-            "\nResults: {}/processed ({} documents with .meta.json). Remove the directory when done.",
-            dir.display(),
-            docs
+            "\nResults: {} ({docs} documents with .meta.json).",
+            backend.locate("processed"),
         );
     }
     Ok(code)

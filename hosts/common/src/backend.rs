@@ -1,9 +1,14 @@
 use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::s3::S3Backend;
 
 /// Where the core's preopened root lives.
 pub enum Backend {
     /// A directory: local disk, or a mounted S3 Files / Mountpoint / s3fs path.
     Local(PathBuf),
+    /// A bucket prefix, through the S3 API.
+    S3(Arc<S3Backend>),
 }
 
 impl Backend {
@@ -11,6 +16,7 @@ impl Backend {
     pub fn describe(&self) -> String {
         match self {
             Backend::Local(dir) => format!("dir:{}", dir.display()),
+            Backend::S3(s3) => s3.url.clone(),
         }
     }
 
@@ -19,6 +25,7 @@ impl Backend {
     pub fn locate(&self, rel: &str) -> String {
         match self {
             Backend::Local(dir) => dir.join(rel).display().to_string(),
+            Backend::S3(s3) => s3.locate(rel),
         }
     }
 }

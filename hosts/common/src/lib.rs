@@ -8,6 +8,7 @@ mod limits;
 pub mod local;
 pub mod report;
 pub mod runtime;
+pub mod s3;
 pub mod seed;
 pub mod workload;
 

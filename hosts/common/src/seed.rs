@@ -68,3 +68,38 @@ pub fn seed_inbox(root: &std::path::Path, count: usize, seed: u64) -> std::io::R
     }
     Ok(())
 }
+
+/// Writes `documents(count, seed)` into `<root>/inbox/` of any backend.
+pub async fn seed_backend(
+    backend: &crate::Backend,
+    root: &str,
+    count: usize,
+    seed: u64,
+) -> anyhow::Result<()> {
+    use anyhow::Context;
+    match backend {
+        crate::Backend::Local(dir) => {
+            let dir = crate::local::check_dir(dir)?.join(root);
+            seed_inbox(&dir, count, seed)
+                .with_context(|| format!("{}: cannot write documents", dir.display()))
+        }
+        crate::Backend::S3(s3) => {
+            let inbox = if root.is_empty() { "inbox".to_string() } else { format!("{root}/inbox") };
+            for dir in [root, inbox.as_str()] {
+                match s3.fs.mkdir(dir).await {
+                    Ok(()) | Err(docproc_s3fs::FsError::Exists(_)) => {}
+                    Err(e) if dir.is_empty() => drop(e),
+                    Err(e) => return Err(e).with_context(|| s3.locate(dir)),
+                }
+            }
+            for (name, text) in documents(count, seed) {
+                let key = format!("{inbox}/{name}");
+                let mut w = s3.fs.create(&key, docproc_s3fs::CreateMode::Truncate).await
+                    .with_context(|| s3.locate(&key))?;
+                w.write(0, text.as_bytes()).await.with_context(|| s3.locate(&key))?;
+                w.finish().await.with_context(|| s3.locate(&key))?;
+            }
+            Ok(())
+        }
+    }
+}

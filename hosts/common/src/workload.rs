@@ -85,6 +85,20 @@ pub async fn run(rt: &Runtime, backend: &Backend, job: &Job, shard: Shard) -> Re
             let result = call(&mut store, &instance, job, shard).await;
             (classify(rt, result, store.data().cap.hit), instantiate_ms)
         }
+        Backend::S3(s3) => {
+            let (mut store, instance) = crate::s3::instantiate(rt, s3).await?;
+            let instantiate_ms = ms(started);
+            let result = call(&mut store, &instance, job, shard).await;
+            let mut outcome = classify(rt, result, store.data().cap.hit);
+            // Uploads of files closed without sync must land before success.
+            if let (Ok(_), Err(e)) = (&outcome, store.data_mut().settle().await) {
+                outcome = Err(Failure::Host(e));
+            }
+            if let (Err(Failure::Guest(e)), Some(cause)) = (&mut outcome, store.data_mut().last_error.take()) {
+                e.message = format!("{} ({cause})", e.message);
+            }
+            (outcome, instantiate_ms)
+        }
     };
     let report = outcome.map_err(|e| match e {
         Failure::Host(e) => e,

@@ -40,7 +40,7 @@ impl Inner {
         }
         let marker = self.dir_prefix(path);
         // Two keys are enough to tell "only the marker" from "something else below".
-        let page = self.list_page(&marker, false, None, Some(2)).await?;
+        let page = self.list_page(&marker, true, None, Some(2)).await?;
         if page.is_empty() {
             return Err(match self.head(&self.file_key(path)).await? {
                 Some(_) => FsError::NotDir(path.to_owned()),

@@ -140,7 +140,7 @@ mod tests {
             assert_eq!(unmappable_key(ok, ok), None, "{ok:?}");
         }
         let long_name = format!("d/{}", "n".repeat(256));
-        let long_key = ["m".repeat(250); 5].join("/");
+        let long_key = vec!["m".repeat(250); 5].join("/");
         for bad in [
             "a//b",
             "a/./b",

@@ -63,7 +63,7 @@ impl Inner {
             Some(t) if !t.attr.is_dir() => return Err(FsError::NotDir(to.to_owned())),
             Some(_) => {
                 let to_marker = self.dir_prefix(to);
-                let page = self.list_page(&to_marker, false, None, Some(2)).await?;
+                let page = self.list_page(&to_marker, true, None, Some(2)).await?;
                 let only_marker =
                     page.objects.iter().all(|o| o.key == to_marker) && page.prefixes.is_empty();
                 if !only_marker {
@@ -86,13 +86,23 @@ impl Inner {
         let concurrency = self.config.upload_concurrency.max(1);
         futures::stream::iter(moves.iter().map(Ok))
             .try_for_each_concurrent(concurrency, |(src, dst, size)| async move {
-                self.copy_any_size(src, dst, *size).await.map(drop)
+                if *size == 0 && src.ends_with('/') {
+                    // A marker: writing a new one is the same and works where a store
+                    // refuses to copy directory entries (SeaweedFS).
+                    self.put(dst, bytes::Bytes::new(), false).await.map(drop)
+                } else {
+                    self.copy_any_size(src, dst, *size).await.map(drop)
+                }
             })
             .await?;
         let sources: Vec<String> = moves.into_iter().map(|(src, _, _)| src).collect();
         futures::stream::iter(sources.chunks(MAX_DELETE_BATCH).map(Ok))
             .try_for_each_concurrent(concurrency, |batch| self.delete_batch(batch))
             .await?;
+        // In order, deepest first, once the keys below them are gone.
+        for batch in emptied_dirs(&from_prefix, &sources).chunks(MAX_DELETE_BATCH) {
+            self.delete_batch(batch).await?;
+        }
 
         self.cache.remove_tree(from);
         self.cache.forget_ancestors(from);
@@ -147,5 +157,44 @@ impl Inner {
             let _ = self.abort_multipart(to, &upload_id).await;
         }
         result
+    }
+}
+
+/// Directory prefixes below and including `root` that held the moved keys and have no
+/// marker among them, deepest first. On S3 deleting them is a no-op; stores with real
+/// directories (SeaweedFS) keep emptied directories, which would otherwise leave the old tree
+/// standing empty after the move.
+fn emptied_dirs(root: &str, keys: &[String]) -> Vec<String> {
+    let mut dirs = std::collections::BTreeSet::new();
+    dirs.insert(root.to_owned());
+    for key in keys {
+        let mut end = key.len();
+        while let Some(slash) = key[..end].rfind('/') {
+            if slash + 1 <= root.len() {
+                break;
+            }
+            dirs.insert(key[..=slash].to_owned());
+            end = slash;
+        }
+    }
+    for key in keys {
+        dirs.remove(key);
+    }
+    let mut dirs: Vec<String> = dirs.into_iter().collect();
+    dirs.sort_by_key(|d| std::cmp::Reverse(d.matches('/').count()));
+    dirs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::emptied_dirs;
+
+    #[test]
+    fn emptied_dirs_are_deepest_first_without_markers() {
+        let keys = ["p/t/a", "p/t/s/b", "p/t/s/d/c", "p/t/m/"].map(String::from);
+        assert_eq!(
+            emptied_dirs("p/t/", &keys),
+            ["p/t/s/d/", "p/t/s/", "p/t/"]
+        );
     }
 }

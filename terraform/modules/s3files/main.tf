@@ -85,41 +85,66 @@ resource "aws_s3files_access_point" "this" {
 
 # Without a file system policy any principal of the account holding
 # s3files:ClientMount could mount. The deny makes the allow list exhaustive.
+data "aws_iam_policy_document" "file_system" {
+  statement {
+    sid       = "AllowKnownClients"
+    effect    = "Allow"
+    actions   = local.client_actions
+    resources = [aws_s3files_file_system.this.arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = var.client_role_arns
+    }
+  }
+
+  statement {
+    sid       = "DenyUnknownClients"
+    effect    = "Deny"
+    actions   = ["s3files:ClientMount", "s3files:ClientRootAccess", "s3files:ClientWrite"]
+    resources = [aws_s3files_file_system.this.arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "ArnNotEquals"
+      variable = "aws:PrincipalArn"
+      values   = var.client_role_arns
+    }
+
+    # Leaves calls that S3 Files or Lambda make as a service principal alone.
+    condition {
+      test     = "Bool"
+      variable = "aws:PrincipalIsAWSService"
+      values   = ["false"]
+    }
+  }
+
+  statement {
+    sid       = "DenyInsecureTransport"
+    effect    = "Deny"
+    actions   = ["s3files:*"]
+    resources = [aws_s3files_file_system.this.arn]
+
+    principals {
+      type        = "AWS"
+      identifiers = ["*"]
+    }
+
+    condition {
+      test     = "Bool"
+      variable = "aws:SecureTransport"
+      values   = ["false"]
+    }
+  }
+}
+
 resource "aws_s3files_file_system_policy" "this" {
   file_system_id = aws_s3files_file_system.this.id
-
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      {
-        Sid       = "AllowKnownClients"
-        Effect    = "Allow"
-        Principal = { AWS = var.client_role_arns }
-        Action    = local.client_actions
-        Resource  = aws_s3files_file_system.this.arn
-      },
-      {
-        Sid       = "DenyUnknownClients"
-        Effect    = "Deny"
-        Principal = { AWS = "*" }
-        Action    = ["s3files:ClientMount", "s3files:ClientWrite", "s3files:ClientRootAccess"]
-        Resource  = aws_s3files_file_system.this.arn
-        Condition = {
-          ArnNotEquals = { "aws:PrincipalArn" = var.client_role_arns }
-          # Leaves calls S3 Files or Lambda make as a service principal alone.
-          Bool = { "aws:PrincipalIsAWSService" = "false" }
-        }
-      },
-      {
-        Sid       = "DenyInsecureTransport"
-        Effect    = "Deny"
-        Principal = { AWS = "*" }
-        Action    = "s3files:*"
-        Resource  = aws_s3files_file_system.this.arn
-        Condition = { Bool = { "aws:SecureTransport" = "false" } }
-      },
-    ]
-  })
+  policy         = data.aws_iam_policy_document.file_system.json
 }
 
 resource "aws_s3files_synchronization_configuration" "this" {

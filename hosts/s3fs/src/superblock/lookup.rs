@@ -35,7 +35,9 @@ impl Inner {
             return Ok(cached);
         }
         let prefix = self.dir_prefix(path);
-        let page = self.list_page(&prefix, false, None, Some(1)).await?;
+        // Delimited like read_dir, so both agree on stores that keep emptied directories
+        // (SeaweedFS lists one as a common prefix of its parent and as "dir/" below itself).
+        let page = self.list_page(&prefix, true, None, Some(1)).await?;
         if page.is_empty() {
             return Err(FsError::NotFound(path.to_owned()));
         }

@@ -1,0 +1,152 @@
+//! `wasi:io` streams over S3 files. Stream calls are synchronous, so the S3
+//! work happens in `ready`, which the guest's blocking calls await.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use docproc_s3fs::{Reader, S3Fs};
+use tokio::sync::Mutex;
+use wasmtime_wasi_io::poll::Pollable;
+use wasmtime_wasi_io::streams::{InputStream, OutputStream, StreamError, StreamResult};
+
+use super::descriptor::WriteState;
+
+/// Bytes fetched or buffered per `ready`.
+const CHUNK: usize = 1 << 20;
+
+enum End {
+    Open,
+    Eof,
+    Failed(String),
+}
+
+pub struct S3InputStream {
+    fs: S3Fs,
+    path: String,
+    reader: Arc<Mutex<Option<Reader>>>,
+    next: u64,
+    buffer: Bytes,
+    end: End,
+}
+
+impl S3InputStream {
+    pub fn new(fs: S3Fs, path: String, reader: Arc<Mutex<Option<Reader>>>, offset: u64) -> Self {
+        S3InputStream {
+            fs,
+            path,
+            reader,
+            next: offset,
+            buffer: Bytes::new(),
+            end: End::Open,
+        }
+    }
+
+    async fn fetch(&mut self) -> Result<Bytes, docproc_s3fs::FsError> {
+        let mut guard = self.reader.lock().await;
+        if guard.is_none() {
+            *guard = Some(self.fs.open_read(&self.path).await?);
+        }
+        guard.as_mut().expect("opened above").read(self.next, CHUNK).await
+    }
+}
+
+#[wasmtime_wasi_io::async_trait]
+impl Pollable for S3InputStream {
+    async fn ready(&mut self) {
+        if !self.buffer.is_empty() || !matches!(self.end, End::Open) {
+            return;
+        }
+        match self.fetch().await {
+            Ok(bytes) if bytes.is_empty() => self.end = End::Eof,
+            Ok(bytes) => {
+                self.next += bytes.len() as u64;
+                self.buffer = bytes;
+            }
+            Err(e) => self.end = End::Failed(e.to_string()),
+        }
+    }
+}
+
+impl InputStream for S3InputStream {
+    fn read(&mut self, size: usize) -> StreamResult<Bytes> {
+        if !self.buffer.is_empty() {
+            let n = size.min(self.buffer.len());
+            return Ok(self.buffer.split_to(n));
+        }
+        match &self.end {
+            End::Open => Ok(Bytes::new()),
+            End::Eof => Err(StreamError::Closed),
+            End::Failed(msg) => Err(StreamError::LastOperationFailed(wasmtime::Error::msg(msg.clone()))),
+        }
+    }
+}
+
+pub struct S3OutputStream {
+    writer: Arc<Mutex<WriteState>>,
+    offset: u64,
+    pending: Vec<u8>,
+    failed: Option<String>,
+}
+
+impl S3OutputStream {
+    pub fn new(writer: Arc<Mutex<WriteState>>, offset: u64) -> Self {
+        S3OutputStream {
+            writer,
+            offset,
+            pending: Vec::new(),
+            failed: None,
+        }
+    }
+
+    fn check_failed(&mut self) -> StreamResult<()> {
+        match self.failed.take() {
+            Some(msg) => Err(StreamError::LastOperationFailed(wasmtime::Error::msg(msg))),
+            None => Ok(()),
+        }
+    }
+}
+
+#[wasmtime_wasi_io::async_trait]
+impl Pollable for S3OutputStream {
+    async fn ready(&mut self) {
+        if self.pending.is_empty() || self.failed.is_some() {
+            return;
+        }
+        let mut state = self.writer.lock().await;
+        let result = match &mut *state {
+            WriteState::Open(w) => w.write(self.offset, &self.pending).await.map_err(|e| e.to_string()),
+            _ => Err("the file is not open for writing".to_string()),
+        };
+        match result {
+            Ok(()) => {
+                self.offset += self.pending.len() as u64;
+                self.pending.clear();
+            }
+            Err(msg) => self.failed = Some(msg),
+        }
+    }
+}
+
+impl OutputStream for S3OutputStream {
+    fn write(&mut self, bytes: Bytes) -> StreamResult<()> {
+        self.check_failed()?;
+        if bytes.len() > CHUNK - self.pending.len() {
+            return Err(StreamError::Trap(wasmtime::Error::msg(
+                "write exceeded the permitted size",
+            )));
+        }
+        self.pending.extend_from_slice(&bytes);
+        Ok(())
+    }
+
+    fn flush(&mut self) -> StreamResult<()> {
+        // The buffered bytes move into the upload in `ready`, which a
+        // blocking flush awaits.
+        self.check_failed()
+    }
+
+    fn check_write(&mut self) -> StreamResult<usize> {
+        self.check_failed()?;
+        Ok(CHUNK - self.pending.len())
+    }
+}

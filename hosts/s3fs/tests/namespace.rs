@@ -1,0 +1,195 @@
+//! mkdir, rmdir, unlink and rename, and the cache staying right after each.
+
+mod common;
+
+use common::{MIB, bucket, random_bytes};
+use docproc_s3fs::{CreateMode, FsError, Kind};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mkdir_and_rmdir() {
+    let b = bucket("mkdir").await;
+    b.put("full/file", b"x".to_vec()).await;
+    let fs = b.fs();
+
+    fs.mkdir("new").await.unwrap();
+    assert!(b.keys().await.contains(&"new/".to_owned()), "marker written");
+    assert_eq!(fs.stat("new").await.unwrap().kind, Kind::Directory);
+    assert!(fs.read_dir("new").await.unwrap().is_empty());
+    assert!(matches!(fs.mkdir("new").await, Err(FsError::Exists(_))));
+    assert!(matches!(fs.mkdir("full/file").await, Err(FsError::Exists(_))));
+    assert!(matches!(fs.mkdir("").await, Err(FsError::Exists(_))));
+    assert!(matches!(fs.mkdir("no/such").await, Err(FsError::NotFound(_))));
+    fs.mkdir("new/sub").await.unwrap();
+
+    assert!(matches!(fs.rmdir("new").await, Err(FsError::NotEmpty(_))));
+    assert!(matches!(fs.rmdir("full").await, Err(FsError::NotEmpty(_))));
+    assert!(matches!(fs.rmdir("full/file").await, Err(FsError::NotDir(_))));
+    assert!(matches!(fs.rmdir("ghost").await, Err(FsError::NotFound(_))));
+    assert!(matches!(fs.rmdir("").await, Err(FsError::Invalid(_))));
+
+    fs.rmdir("new/sub").await.unwrap();
+    fs.rmdir("new").await.unwrap();
+    assert!(matches!(fs.stat("new").await, Err(FsError::NotFound(_))));
+    assert!(matches!(fs.read_dir("new").await, Err(FsError::NotFound(_))));
+    assert_eq!(b.keys().await, ["full/file"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unlink_keeps_the_cache_right() {
+    let b = bucket("unlink").await;
+    b.put("d/a", b"a".to_vec()).await;
+    b.put("d/b", b"b".to_vec()).await;
+    let fs = b.fs();
+    assert_eq!(fs.read_dir("d").await.unwrap().len(), 2);
+
+    fs.unlink("d/a").await.unwrap();
+    assert!(matches!(fs.stat("d/a").await, Err(FsError::NotFound(_))));
+    assert!(matches!(fs.unlink("d/a").await, Err(FsError::NotFound(_))));
+    assert!(matches!(fs.unlink("d").await, Err(FsError::IsDir(_))));
+    assert_eq!(b.keys().await, ["d/b"]);
+
+    // On S3 the last key of a directory without a marker takes the directory with it;
+    // SeaweedFS keeps the emptied directory. Either way stat and read_dir must agree.
+    fs.unlink("d/b").await.unwrap();
+    let root = fs.read_dir("").await.unwrap();
+    match fs.stat("d").await {
+        Err(FsError::NotFound(_)) => assert!(root.is_empty(), "{root:?}"),
+        Ok(attr) => {
+            assert_eq!(attr.kind, Kind::Directory);
+            assert_eq!(root.len(), 1);
+            assert_eq!((root[0].name.as_str(), root[0].attr.kind), ("d", Kind::Directory));
+            assert!(fs.read_dir("d").await.unwrap().is_empty());
+            fs.rmdir("d").await.unwrap();
+            assert!(fs.read_dir("").await.unwrap().is_empty());
+        }
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rename_a_file() {
+    let b = bucket("rename-file").await;
+    b.put("src/a.txt", b"content a".to_vec()).await;
+    b.put("dst/old.txt", b"to be replaced".to_vec()).await;
+    b.put("dst/sub/x", b"x".to_vec()).await;
+    let fs = b.fs();
+
+    let before = fs.metrics();
+    fs.rename("src/a.txt", "dst/b.txt").await.unwrap();
+    let used = fs.metrics() - before;
+    assert_eq!((used.copy, used.delete), (1, 1), "{used:?}");
+    assert_eq!(b.get("dst/b.txt").await.unwrap(), b"content a");
+    assert_eq!(b.get("src/a.txt").await, None);
+    assert!(matches!(fs.stat("src/a.txt").await, Err(FsError::NotFound(_))));
+    assert_eq!(fs.stat("dst/b.txt").await.unwrap().size, 9);
+
+    // Over an existing file: replaced.
+    fs.rename("dst/b.txt", "dst/old.txt").await.unwrap();
+    assert_eq!(b.get("dst/old.txt").await.unwrap(), b"content a");
+    assert_eq!(
+        fs.read_dir("dst")
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect::<Vec<_>>(),
+        ["old.txt", "sub"]
+    );
+
+    assert!(matches!(
+        fs.rename("dst/old.txt", "dst/sub").await,
+        Err(FsError::IsDir(_))
+    ));
+    assert!(matches!(
+        fs.rename("ghost", "dst/g").await,
+        Err(FsError::NotFound(_))
+    ));
+    assert!(matches!(
+        fs.rename("dst/old.txt", "nowhere/x").await,
+        Err(FsError::NotFound(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rename_a_directory() {
+    let b = bucket("rename-dir").await;
+    let files = ["tree/a.txt", "tree/sub/b.txt", "tree/sub/deep/c.txt"];
+    for key in files {
+        b.put(key, key.as_bytes().to_vec()).await;
+    }
+    b.put("tree/empty/", Vec::new()).await;
+    b.put("other/", Vec::new()).await;
+    b.put("file", b"f".to_vec()).await;
+    let fs = b.fs();
+    fs.read_dir("tree").await.unwrap();
+
+    fs.rename("tree", "other/moved").await.unwrap();
+    let mut keys = b.keys().await;
+    keys.sort();
+    assert_eq!(
+        keys,
+        [
+            "file",
+            "other/",
+            "other/moved/a.txt",
+            "other/moved/empty/",
+            "other/moved/sub/b.txt",
+            "other/moved/sub/deep/c.txt"
+        ]
+    );
+    assert_eq!(
+        b.get("other/moved/sub/deep/c.txt").await.unwrap(),
+        b"tree/sub/deep/c.txt"
+    );
+    assert!(matches!(fs.stat("tree").await, Err(FsError::NotFound(_))));
+    assert!(matches!(fs.stat("tree/a.txt").await, Err(FsError::NotFound(_))));
+    assert_eq!(
+        fs.read_dir("other/moved")
+            .await
+            .unwrap()
+            .iter()
+            .map(|e| (e.name.as_str(), e.attr.kind))
+            .collect::<Vec<_>>(),
+        [
+            ("a.txt", Kind::File),
+            ("empty", Kind::Directory),
+            ("sub", Kind::Directory)
+        ]
+    );
+
+    assert!(matches!(
+        fs.rename("other", "other/moved/inside").await,
+        Err(FsError::Invalid(_))
+    ));
+    assert!(matches!(
+        fs.rename("other/moved", "file").await,
+        Err(FsError::NotDir(_))
+    ));
+    assert!(matches!(
+        fs.rename("other/moved/sub", "other").await,
+        Err(FsError::NotEmpty(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rename_above_the_copy_threshold_uses_part_copies() {
+    let b = bucket("rename-mp").await;
+    let data = random_bytes(12 * MIB, 12);
+    let fs = b.fs_with(|c| {
+        c.multipart_copy_threshold = 8 * MIB as u64;
+        c.copy_part_size = 5 * MIB as u64;
+        c.upload_part_size = 5 * MIB;
+    });
+    let mut w = fs.create("big", CreateMode::Create).await.unwrap();
+    w.write(0, &data).await.unwrap();
+    w.finish().await.unwrap();
+
+    let before = fs.metrics();
+    fs.rename("big", "moved").await.unwrap();
+    let used = fs.metrics() - before;
+    assert_eq!(used.create_multipart, 1, "{used:?}");
+    assert_eq!(used.copy, 3, "three UploadPartCopy of 5, 5 and 2 MiB: {used:?}");
+    assert_eq!(used.complete_multipart, 1, "{used:?}");
+    assert!(b.get("moved").await.unwrap() == data);
+    assert_eq!(b.get("big").await, None);
+}

@@ -1,0 +1,1 @@
+# checkov only loads external checks from directories that are packages.
