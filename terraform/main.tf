@@ -40,12 +40,14 @@ module "storage" {
 module "networking" {
   source = "./modules/networking"
 
-  name_prefix             = local.name_prefix
-  vpc_cidr                = var.vpc_cidr
-  availability_zones      = local.availability_zones
-  s3_bucket_arns          = [module.storage.bucket_arn]
-  flow_log_retention_days = var.log_retention_days
-  log_kms_key_arn         = var.log_kms_key_arn
+  name_prefix        = local.name_prefix
+  vpc_cidr           = var.vpc_cidr
+  availability_zones = local.availability_zones
+  s3_bucket_arns     = [module.storage.bucket_arn]
+
+  interface_endpoint_subnet_count = var.ssm_endpoint_zone_count
+  flow_log_retention_days         = var.log_retention_days
+  log_kms_key_arn                 = var.log_kms_key_arn
 }
 
 # Client roles first: the file system policy names them, and the client

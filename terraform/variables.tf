@@ -6,8 +6,9 @@ variable "project_name" {
   default     = "docproc"
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{1,14}$", var.project_name))
-    error_message = "project_name must be 2-15 lowercase letters, digits or hyphens, starting with a letter."
+    # Together with environment it must leave IAM name prefixes (38 characters) room for their suffixes.
+    condition     = can(regex("^[a-z][a-z0-9-]{1,11}$", var.project_name))
+    error_message = "project_name must be 2-12 lowercase letters, digits or hyphens, starting with a letter."
   }
 }
 
@@ -17,8 +18,8 @@ variable "environment" {
   default     = "bench"
 
   validation {
-    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,14}[a-z0-9]$", var.environment))
-    error_message = "environment must be 2-16 lowercase letters, digits or hyphens, starting and ending alphanumeric."
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{0,10}[a-z0-9]$", var.environment))
+    error_message = "environment must be 2-12 lowercase letters, digits or hyphens, starting and ending alphanumeric."
   }
 }
 
@@ -54,6 +55,17 @@ variable "vpc_cidr" {
   description = "CIDR block of the VPC."
   type        = string
   default     = "10.42.0.0/16"
+}
+
+variable "ssm_endpoint_zone_count" {
+  description = "Zones (from the first) that get the SSM interface endpoints. One suffices for the runner; each extra zone adds about $21 a month."
+  type        = number
+  default     = 1
+
+  validation {
+    condition     = var.ssm_endpoint_zone_count >= 1
+    error_message = "ssm_endpoint_zone_count must be at least 1."
+  }
 }
 
 variable "tags" {

@@ -134,8 +134,14 @@ impl Inner {
 impl S3Fs {
     pub fn new(client: aws_sdk_s3::Client, config: Config) -> S3Fs {
         let prefix = path::normalise_prefix(&config.prefix);
+        // Zero sizes or counts would stall every reader or writer; one is the least that works.
         let config = Config {
             prefix: prefix.clone(),
+            read_part_size: config.read_part_size.max(1),
+            read_concurrency: config.read_concurrency.max(1),
+            upload_part_size: config.upload_part_size.max(1),
+            upload_concurrency: config.upload_concurrency.max(1),
+            copy_part_size: config.copy_part_size.max(1),
             ..config
         };
         S3Fs {

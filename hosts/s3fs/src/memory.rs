@@ -51,7 +51,10 @@ impl MemoryLimiter {
     /// limit can be exceeded by one buffer per caller in progress, never by speculation.
     pub fn reserve_for_progress(&self, bytes: usize) -> Reservation {
         self.try_reserve(bytes).unwrap_or_else(|| {
-            tracing::debug!(bytes, "memory limit reached; buffer needed for progress goes over it");
+            tracing::debug!(
+                bytes,
+                "memory limit reached; buffer needed for progress goes over it"
+            );
             Reservation { _permit: None }
         })
     }
@@ -79,7 +82,9 @@ mod tests {
         drop((a, b, forced));
         assert_eq!(limiter.available(), 10 * UNIT);
         // Larger than the limit: takes everything rather than never fitting.
-        let all = limiter.try_reserve(100 * UNIT).expect("clamped to the limit");
+        let all = limiter
+            .try_reserve(100 * UNIT)
+            .expect("clamped to the limit");
         assert_eq!(limiter.available(), 0);
         drop(all);
     }

@@ -170,9 +170,6 @@ mod tests {
         assert!(is_within("a", "a"));
         assert!(!is_within("ab", "a"));
         assert!(is_within("anything", ""));
-        assert_eq!(
-            encode_copy_source("bk", "a b/c+d%"),
-            "bk/a%20b/c%2Bd%25"
-        );
+        assert_eq!(encode_copy_source("bk", "a b/c+d%"), "bk/a%20b/c%2Bd%25");
     }
 }

@@ -26,7 +26,9 @@ impl Inner {
             return Ok(());
         }
         if is_within(to, from) {
-            return Err(FsError::Invalid(format!("cannot move {from:?} into itself ({to:?})")));
+            return Err(FsError::Invalid(format!(
+                "cannot move {from:?} into itself ({to:?})"
+            )));
         }
         self.require_parent_dir(to).await?;
         let target = self.lookup_optional(to).await?;
@@ -58,7 +60,12 @@ impl Inner {
         Ok(())
     }
 
-    async fn rename_dir(&self, from: &str, to: &str, target: Option<Cached>) -> Result<(), FsError> {
+    async fn rename_dir(
+        &self,
+        from: &str,
+        to: &str,
+        target: Option<Cached>,
+    ) -> Result<(), FsError> {
         match target {
             Some(t) if !t.attr.is_dir() => return Err(FsError::NotDir(to.to_owned())),
             Some(_) => {
@@ -83,7 +90,7 @@ impl Inner {
             })
             .collect::<Result<_, _>>()?;
 
-        let concurrency = self.config.upload_concurrency.max(1);
+        let concurrency = self.config.upload_concurrency;
         futures::stream::iter(moves.iter().map(Ok))
             .try_for_each_concurrent(concurrency, |(src, dst, size)| async move {
                 if *size == 0 && src.ends_with('/') {
@@ -128,11 +135,7 @@ impl Inner {
         if size <= self.config.multipart_copy_threshold {
             return self.copy(from, to).await;
         }
-        let part = self
-            .config
-            .copy_part_size
-            .max(size.div_ceil(MAX_PARTS))
-            .max(1);
+        let part = self.config.copy_part_size.max(size.div_ceil(MAX_PARTS));
         let upload_id = self.create_multipart(to).await?;
         let ranges: Vec<(i32, (u64, u64))> = (0..size.div_ceil(part))
             .map(|i| {
@@ -145,7 +148,7 @@ impl Inner {
                 let upload_id = &upload_id;
                 async move { self.upload_part_copy(from, to, upload_id, n, range).await }
             })
-            .buffered(self.config.upload_concurrency.max(1))
+            .buffered(self.config.upload_concurrency)
             .try_collect::<Vec<_>>()
             .await;
         let result = match copied {
@@ -170,7 +173,7 @@ fn emptied_dirs(root: &str, keys: &[String]) -> Vec<String> {
     for key in keys {
         let mut end = key.len();
         while let Some(slash) = key[..end].rfind('/') {
-            if slash + 1 <= root.len() {
+            if slash < root.len() {
                 break;
             }
             dirs.insert(key[..=slash].to_owned());
@@ -192,9 +195,6 @@ mod tests {
     #[test]
     fn emptied_dirs_are_deepest_first_without_markers() {
         let keys = ["p/t/a", "p/t/s/b", "p/t/s/d/c", "p/t/m/"].map(String::from);
-        assert_eq!(
-            emptied_dirs("p/t/", &keys),
-            ["p/t/s/d/", "p/t/s/", "p/t/"]
-        );
+        assert_eq!(emptied_dirs("p/t/", &keys), ["p/t/s/d/", "p/t/s/", "p/t/"]);
     }
 }

@@ -139,11 +139,7 @@ impl Inner {
         // A server that ignores encoding-type says so by not echoing it.
         let encoded = out.encoding_type() == Some(&EncodingType::Url);
         let decode = |s: &str| {
-            if encoded {
-                url_decode(s)
-            } else {
-                s.to_owned()
-            }
+            if encoded { url_decode(s) } else { s.to_owned() }
         };
         Ok(ListPage {
             objects: out
@@ -192,7 +188,10 @@ impl Inner {
             .await
             .map_err(|err| {
                 if is_precondition_failed(&err) {
-                    FsError::io(key, "GetObject: PreconditionFailed (412): object changed since it was opened")
+                    FsError::io(
+                        key,
+                        "GetObject: PreconditionFailed (412): object changed since it was opened",
+                    )
                 } else {
                     s3_error("GetObject", key, err)
                 }
@@ -208,7 +207,10 @@ impl Inner {
         if data.len() as u64 != expected {
             return Err(FsError::io(
                 key,
-                format!("GetObject: asked for {expected} bytes at {start}, got {}", data.len()),
+                format!(
+                    "GetObject: asked for {expected} bytes at {start}, got {}",
+                    data.len()
+                ),
             ));
         }
         Ok(data)

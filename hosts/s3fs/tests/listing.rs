@@ -92,6 +92,12 @@ async fn nested_prefixes_and_markers() {
     assert_eq!(fs.stat("").await.unwrap().kind, Kind::Directory);
     assert_eq!((fs.metrics() - before).requests(), 0);
 
+    // Opening uses the listing's size and ETag: one GET, no HEAD.
+    let mut reader = fs.open_read("a/b/c.txt").await.unwrap();
+    assert_eq!(&reader.read(0, 100).await.unwrap()[..], b"a/b/c.txt");
+    let used = fs.metrics() - before;
+    assert_eq!((used.head, used.get), (0, 1), "{used:?}");
+
     assert!(matches!(
         fs.read_dir("nope").await,
         Err(FsError::NotFound(_))
@@ -141,7 +147,12 @@ async fn stat_without_a_listing_heads_then_lists() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn root_prefix_scopes_the_view() {
     let b = bucket("prefix").await;
-    for key in ["outside.txt", "tenant/in.txt", "tenant/sub/deep.txt", "tenantx/no.txt"] {
+    for key in [
+        "outside.txt",
+        "tenant/in.txt",
+        "tenant/sub/deep.txt",
+        "tenantx/no.txt",
+    ] {
         b.put(key, b"x".to_vec()).await;
     }
     let fs = b.fs_with(|c| c.prefix = "tenant".into());
@@ -160,7 +171,10 @@ async fn root_prefix_scopes_the_view() {
         .expect("create");
     w.write(0, b"new").await.unwrap();
     w.finish().await.unwrap();
-    assert_eq!(b.get("tenant/sub/new.txt").await.as_deref(), Some(&b"new"[..]));
+    assert_eq!(
+        b.get("tenant/sub/new.txt").await.as_deref(),
+        Some(&b"new"[..])
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,11 +197,17 @@ async fn unmappable_keys_are_skipped_and_reported() {
     let stored = b.keys().await;
     let double_slash_kept = stored.iter().any(|k| k == "dir/double//slash.txt");
     if !double_slash_kept {
-        assert!(stored.iter().any(|k| k == "dir/double/slash.txt"), "{stored:?}");
+        assert!(
+            stored.iter().any(|k| k == "dir/double/slash.txt"),
+            "{stored:?}"
+        );
     }
 
     let fs = b.fs();
-    let dir = fs.read_dir("dir").await.expect("listing survives unmappable keys");
+    let dir = fs
+        .read_dir("dir")
+        .await
+        .expect("listing survives unmappable keys");
     let first = &long_key[4..254]; // the long key's first component is a fine name
     let mut expected = vec![
         ("double", Kind::Directory),

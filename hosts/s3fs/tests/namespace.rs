@@ -12,25 +12,40 @@ async fn mkdir_and_rmdir() {
     let fs = b.fs();
 
     fs.mkdir("new").await.unwrap();
-    assert!(b.keys().await.contains(&"new/".to_owned()), "marker written");
+    assert!(
+        b.keys().await.contains(&"new/".to_owned()),
+        "marker written"
+    );
     assert_eq!(fs.stat("new").await.unwrap().kind, Kind::Directory);
     assert!(fs.read_dir("new").await.unwrap().is_empty());
     assert!(matches!(fs.mkdir("new").await, Err(FsError::Exists(_))));
-    assert!(matches!(fs.mkdir("full/file").await, Err(FsError::Exists(_))));
+    assert!(matches!(
+        fs.mkdir("full/file").await,
+        Err(FsError::Exists(_))
+    ));
     assert!(matches!(fs.mkdir("").await, Err(FsError::Exists(_))));
-    assert!(matches!(fs.mkdir("no/such").await, Err(FsError::NotFound(_))));
+    assert!(matches!(
+        fs.mkdir("no/such").await,
+        Err(FsError::NotFound(_))
+    ));
     fs.mkdir("new/sub").await.unwrap();
 
     assert!(matches!(fs.rmdir("new").await, Err(FsError::NotEmpty(_))));
     assert!(matches!(fs.rmdir("full").await, Err(FsError::NotEmpty(_))));
-    assert!(matches!(fs.rmdir("full/file").await, Err(FsError::NotDir(_))));
+    assert!(matches!(
+        fs.rmdir("full/file").await,
+        Err(FsError::NotDir(_))
+    ));
     assert!(matches!(fs.rmdir("ghost").await, Err(FsError::NotFound(_))));
     assert!(matches!(fs.rmdir("").await, Err(FsError::Invalid(_))));
 
     fs.rmdir("new/sub").await.unwrap();
     fs.rmdir("new").await.unwrap();
     assert!(matches!(fs.stat("new").await, Err(FsError::NotFound(_))));
-    assert!(matches!(fs.read_dir("new").await, Err(FsError::NotFound(_))));
+    assert!(matches!(
+        fs.read_dir("new").await,
+        Err(FsError::NotFound(_))
+    ));
     assert_eq!(b.keys().await, ["full/file"]);
 }
 
@@ -57,7 +72,10 @@ async fn unlink_keeps_the_cache_right() {
         Ok(attr) => {
             assert_eq!(attr.kind, Kind::Directory);
             assert_eq!(root.len(), 1);
-            assert_eq!((root[0].name.as_str(), root[0].attr.kind), ("d", Kind::Directory));
+            assert_eq!(
+                (root[0].name.as_str(), root[0].attr.kind),
+                ("d", Kind::Directory)
+            );
             assert!(fs.read_dir("d").await.unwrap().is_empty());
             fs.rmdir("d").await.unwrap();
             assert!(fs.read_dir("").await.unwrap().is_empty());
@@ -80,7 +98,10 @@ async fn rename_a_file() {
     assert_eq!((used.copy, used.delete), (1, 1), "{used:?}");
     assert_eq!(b.get("dst/b.txt").await.unwrap(), b"content a");
     assert_eq!(b.get("src/a.txt").await, None);
-    assert!(matches!(fs.stat("src/a.txt").await, Err(FsError::NotFound(_))));
+    assert!(matches!(
+        fs.stat("src/a.txt").await,
+        Err(FsError::NotFound(_))
+    ));
     assert_eq!(fs.stat("dst/b.txt").await.unwrap().size, 9);
 
     // Over an existing file: replaced.
@@ -142,7 +163,10 @@ async fn rename_a_directory() {
         b"tree/sub/deep/c.txt"
     );
     assert!(matches!(fs.stat("tree").await, Err(FsError::NotFound(_))));
-    assert!(matches!(fs.stat("tree/a.txt").await, Err(FsError::NotFound(_))));
+    assert!(matches!(
+        fs.stat("tree/a.txt").await,
+        Err(FsError::NotFound(_))
+    ));
     assert_eq!(
         fs.read_dir("other/moved")
             .await
@@ -188,7 +212,10 @@ async fn rename_above_the_copy_threshold_uses_part_copies() {
     fs.rename("big", "moved").await.unwrap();
     let used = fs.metrics() - before;
     assert_eq!(used.create_multipart, 1, "{used:?}");
-    assert_eq!(used.copy, 3, "three UploadPartCopy of 5, 5 and 2 MiB: {used:?}");
+    assert_eq!(
+        used.copy, 3,
+        "three UploadPartCopy of 5, 5 and 2 MiB: {used:?}"
+    );
     assert_eq!(used.complete_multipart, 1, "{used:?}");
     assert!(b.get("moved").await.unwrap() == data);
     assert_eq!(b.get("big").await, None);

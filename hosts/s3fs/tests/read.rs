@@ -21,7 +21,10 @@ async fn sequential_read_of_64_mib_through_parallel_ranges_round_trips() {
     assert_eq!(reader.size(), data.len() as u64);
     let mut got = Vec::with_capacity(data.len());
     loop {
-        let chunk = reader.read(got.len() as u64, 1024 * 1024).await.expect("read");
+        let chunk = reader
+            .read(got.len() as u64, 1024 * 1024)
+            .await
+            .expect("read");
         if chunk.is_empty() {
             break;
         }
@@ -95,15 +98,25 @@ async fn small_object_is_one_get() {
     let fs = b.fs();
     let mut reader = fs.open_read("s.bin").await.unwrap();
     let before = fs.metrics();
-    assert_eq!(&reader.read(50_000, 10).await.unwrap()[..], &data[50_000..50_010]);
+    assert_eq!(
+        &reader.read(50_000, 10).await.unwrap()[..],
+        &data[50_000..50_010]
+    );
     assert_eq!(&reader.read(0, 100).await.unwrap()[..], &data[..100]);
-    assert_eq!(&reader.read(99_990, 100).await.unwrap()[..], &data[99_990..]);
+    assert_eq!(
+        &reader.read(99_990, 100).await.unwrap()[..],
+        &data[99_990..]
+    );
     assert_eq!((fs.metrics() - before).get, 1);
 
     let mut empty = fs.open_read("empty").await.unwrap();
     assert_eq!(empty.size(), 0);
     assert!(empty.read(0, 10).await.unwrap().is_empty());
-    assert_eq!((fs.metrics() - before).get, 1, "an empty object needs no GET");
+    assert_eq!(
+        (fs.metrics() - before).get,
+        1,
+        "an empty object needs no GET"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,8 +126,14 @@ async fn open_read_errors() {
     let fs = b.fs();
     assert!(matches!(fs.open_read("d").await, Err(FsError::IsDir(_))));
     assert!(matches!(fs.open_read("").await, Err(FsError::IsDir(_))));
-    assert!(matches!(fs.open_read("d/g").await, Err(FsError::NotFound(_))));
-    assert!(matches!(fs.open_read("d/../f").await, Err(FsError::Invalid(_))));
+    assert!(matches!(
+        fs.open_read("d/g").await,
+        Err(FsError::NotFound(_))
+    ));
+    assert!(matches!(
+        fs.open_read("d/../f").await,
+        Err(FsError::Invalid(_))
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -127,7 +146,10 @@ async fn reader_fails_loudly_if_the_object_changes_under_it() {
     match reader.read(0, 10).await {
         Err(FsError::Io { key, message }) => {
             assert_eq!(key, "c.bin");
-            assert!(message.contains("412") || message.contains("changed"), "{message}");
+            assert!(
+                message.contains("412") || message.contains("changed"),
+                "{message}"
+            );
         }
         other => panic!("expected an error for a replaced object, got {other:?}"),
     }

@@ -22,7 +22,11 @@ async fn multipart_write_of_20_mib_round_trips() {
         w.write((i * 777_777) as u64, chunk).await.unwrap();
     }
     assert_eq!(w.len(), data.len() as u64);
-    assert_eq!(b.get("big.bin").await, None, "nothing visible before finish");
+    assert_eq!(
+        b.get("big.bin").await,
+        None,
+        "nothing visible before finish"
+    );
     w.finish().await.unwrap();
     let elapsed = started.elapsed();
 
@@ -38,7 +42,10 @@ async fn multipart_write_of_20_mib_round_trips() {
         elapsed.as_millis()
     );
 
-    assert!(b.get("big.bin").await.unwrap() == data, "S3 holds other bytes");
+    assert!(
+        b.get("big.bin").await.unwrap() == data,
+        "S3 holds other bytes"
+    );
     // Our own write is in the cache: no request for its stat.
     let before = fs.metrics();
     let attr = fs.stat("big.bin").await.unwrap();
@@ -70,7 +77,11 @@ async fn small_and_exactly_one_part_writes_are_one_put() {
         }
         w.finish().await.unwrap();
         let used = fs.metrics() - before;
-        assert_eq!((used.put, used.create_multipart), (1, 0), "{path}: {used:?}");
+        assert_eq!(
+            (used.put, used.create_multipart),
+            (1, 0),
+            "{path}: {used:?}"
+        );
         assert_eq!(b.get(path).await.unwrap(), data, "{path}");
     }
 }
@@ -92,7 +103,9 @@ async fn writes_inside_the_buffer_are_fine_before_it_is_not() {
 
     let mut w = fs.create("g", CreateMode::Create).await.unwrap();
     w.write(0, &random_bytes(6 * MIB, 1)).await.unwrap(); // first 5 MiB now uploading
-    w.write(5 * MIB as u64 + 10, b"still buffered").await.unwrap();
+    w.write(5 * MIB as u64 + 10, b"still buffered")
+        .await
+        .unwrap();
     assert!(matches!(
         w.write(10, b"too late").await,
         Err(FsError::Unsupported(_))
@@ -173,7 +186,10 @@ async fn failed_upload_leaves_no_partial_object() {
         assert!(!message.contains(&common::server().secret_key));
     }
     assert_eq!(b.get("partial").await, None);
-    assert!(matches!(fs.stat("partial").await, Err(FsError::NotFound(_))));
+    assert!(matches!(
+        fs.stat("partial").await,
+        Err(FsError::NotFound(_))
+    ));
     assert_eq!(b.multipart_uploads().await, 0);
 }
 

@@ -13,8 +13,10 @@ locals {
     var.root_access_enabled ? ["s3files:ClientRootAccess"] : [],
   )
 
-  # One artifact, hashed once, for both functions.
-  source_code_hash = filebase64sha256(var.lambda_zip_path)
+  # One artifact, hashed once, for both functions. Without the zip only a
+  # destroy can proceed; the preconditions below stop anything else.
+  lambda_zip_exists = fileexists(var.lambda_zip_path)
+  source_code_hash  = local.lambda_zip_exists ? filebase64sha256(var.lambda_zip_path) : null
 }
 
 # Created up front so retention and encryption apply from the first invocation.
@@ -75,6 +77,13 @@ resource "aws_lambda_function" "after" {
 
   tags = var.tags
 
+  lifecycle {
+    precondition {
+      condition     = local.lambda_zip_exists
+      error_message = "${var.lambda_zip_path} does not exist: run `make lambda` first."
+    }
+  }
+
   depends_on = [
     var.mount_targets_ready,
     aws_iam_role_policy.after,
@@ -118,6 +127,13 @@ resource "aws_lambda_function" "before" {
   }
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      condition     = local.lambda_zip_exists
+      error_message = "${var.lambda_zip_path} does not exist: run `make lambda` first."
+    }
+  }
 
   depends_on = [aws_iam_role_policy.before]
 }

@@ -23,6 +23,7 @@ pub fn terraform_dir() -> PathBuf {
 /// All `.tf` files of one directory, the way Terraform sees a module.
 pub struct Module {
     pub name: String,
+    pub dir: PathBuf,
     blocks: Vec<Block>,
 }
 
@@ -42,23 +43,39 @@ impl Module {
         if blocks.is_empty() {
             return Err(format!("no Terraform blocks in {}", dir.display()).into());
         }
-        let name = dir.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        Ok(Self { name, blocks })
+        let name = dir
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        Ok(Self {
+            name,
+            dir: dir.to_path_buf(),
+            blocks,
+        })
     }
 
     /// The child module a `module` block of this module points at.
-    pub fn child(&self, dir: &Path, call: &Block) -> Result<Self> {
+    pub fn child(&self, call: &Block) -> Result<Self> {
         let source = attr(call.body(), "source")
             .map(Expression::to_string)
             .ok_or("module block without source")?;
-        Self::load(&dir.join(source.trim_matches('"')))
+        Self::load(&self.dir.join(source.trim_matches('"')))
     }
 
     /// Top-level blocks such as `resource`, `module` or `output`, whose leading
     /// labels equal `labels`.
-    pub fn blocks<'a>(&'a self, kind: &'a str, labels: &'a [&'a str]) -> impl Iterator<Item = &'a Block> + 'a {
+    pub fn blocks<'s>(
+        &'s self,
+        kind: &str,
+        labels: &[&str],
+    ) -> impl Iterator<Item = &'s Block> + use<'s> {
+        let kind = kind.to_owned();
+        let labels: Vec<String> = labels.iter().map(|l| (*l).to_owned()).collect();
         self.blocks.iter().filter(move |b| {
-            b.identifier() == kind && labels.iter().zip(b.labels()).all(|(want, got)| got.as_str() == *want)
+            b.identifier() == kind
+                && labels
+                    .iter()
+                    .zip(b.labels())
+                    .all(|(want, got)| got.as_str() == want)
         })
     }
 
@@ -123,12 +140,19 @@ pub fn attr<'a>(body: &'a Body, key: &str) -> Option<&'a Expression> {
 
 /// The first nested block called `kind`, e.g. `vpc_config` in a function.
 pub fn nested<'a>(body: &'a Body, kind: &str) -> Option<&'a Body> {
-    body.blocks().find(|b| b.identifier() == kind).map(Block::body)
+    body.blocks()
+        .find(|b| b.identifier() == kind)
+        .map(Block::body)
 }
 
 /// An attribute's expression as HCL source, for comparing references.
 pub fn attr_text(body: &Body, key: &str) -> Option<String> {
     attr(body, key).map(Expression::to_string)
+}
+
+/// An attribute that is a constant, evaluated.
+pub fn constant(body: &Body, key: &str) -> Option<Value> {
+    attr(body, key)?.evaluate(&Context::new()).ok()
 }
 
 /// References listed in `depends_on`.
@@ -144,7 +168,12 @@ pub fn depends_on(body: &Body) -> Vec<String> {
 pub fn module_inputs(call: &Block, ctx: &Context) -> Map<String, Value> {
     call.body()
         .attributes()
-        .filter(|a| !matches!(a.key(), "source" | "count" | "for_each" | "depends_on" | "providers"))
+        .filter(|a| {
+            !matches!(
+                a.key(),
+                "source" | "count" | "for_each" | "depends_on" | "providers"
+            )
+        })
         .filter_map(|a| Some((a.key().to_owned(), a.expr().evaluate(ctx).ok()?)))
         .collect()
 }

@@ -70,7 +70,7 @@ impl S3Backend {
                     Some(404) => "no such bucket".to_string(),
                     Some(403) => "access denied (check credentials and policy)".to_string(),
                     Some(code) => format!("HTTP {code}"),
-                    None => format!("{}", aws_sdk_s3::error::DisplayErrorContext(&e)),
+                    None => no_answer(&e),
                 };
                 anyhow::anyhow!("s3://{bucket}: {why}")
             })?;
@@ -92,6 +92,18 @@ impl S3Backend {
         } else {
             format!("{}/{rel}", self.url)
         }
+    }
+}
+
+/// Why a request got no answer, in words a user can act on.
+fn no_answer(e: &(dyn std::error::Error + 'static)) -> String {
+    let detail = aws_sdk_s3::error::DisplayErrorContext(e).to_string();
+    if detail.contains("loading credentials") || detail.contains("no credentials") {
+        "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE, \
+         or run with an IAM role"
+            .to_string()
+    } else {
+        format!("cannot reach S3: {detail}")
     }
 }
 

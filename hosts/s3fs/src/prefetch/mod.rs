@@ -106,7 +106,7 @@ impl Reader {
     }
 
     async fn read_streaming(&mut self, offset: u64, end: u64) -> Result<Bytes, FsError> {
-        let concurrency = self.source.fs.config.read_concurrency.max(1);
+        let concurrency = self.source.fs.config.read_concurrency;
         let stream = self.stream.get_or_insert_with(|| Stream {
             parts: VecDeque::new(),
             next_fetch: offset,
@@ -124,7 +124,10 @@ impl Reader {
         let mut pos = offset;
         while pos < end {
             fill(&self.source, self.size, stream);
-            let front = stream.parts.front_mut().expect("fill starts at least one part");
+            let front = stream
+                .parts
+                .front_mut()
+                .expect("fill starts at least one part");
             let data = front.data(&self.source.key).await?;
             let from = (pos - front.start) as usize;
             let to = (end.min(front.end) - front.start) as usize;
@@ -154,7 +157,7 @@ impl Reader {
 /// Starts parts until the window is full, the object is covered, or memory runs out. The
 /// first part is the one the reader waits for, so it is started whatever the memory.
 fn fill(source: &Source, size: u64, stream: &mut Stream) {
-    let part_size = source.fs.config.read_part_size.max(1) as u64;
+    let part_size = source.fs.config.read_part_size as u64;
     while stream.parts.len() < stream.window && stream.next_fetch < size {
         let start = stream.next_fetch;
         let end = (start + part_size).min(size);
@@ -167,7 +170,9 @@ fn fill(source: &Source, size: u64, stream: &mut Stream) {
                 None => break,
             }
         };
-        stream.parts.push_back(Part::spawn(source, start, end, memory));
+        stream
+            .parts
+            .push_back(Part::spawn(source, start, end, memory));
         stream.next_fetch = end;
     }
 }

@@ -36,6 +36,7 @@ impl Inner {
             }
         }
         if !listing.anything && !path.is_empty() {
+            self.cache.remove_tree(path);
             return Err(match self.head(&self.file_key(path)).await? {
                 Some(_) => FsError::NotDir(path.to_owned()),
                 None => FsError::NotFound(path.to_owned()),

@@ -33,7 +33,7 @@ pub struct Writer {
     finished: bool,
 }
 
-const ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
+static ZEROS: [u8; 64 * 1024] = [0; 64 * 1024];
 
 impl Writer {
     pub(crate) fn new(fs: Arc<Inner>, path: String, key: String, exclusive: bool) -> Writer {
@@ -61,7 +61,10 @@ impl Writer {
 
     pub async fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), FsError> {
         if let Some(message) = &self.failed {
-            return Err(FsError::io(&self.key, format!("writer failed earlier: {message}")));
+            return Err(FsError::io(
+                &self.key,
+                format!("writer failed earlier: {message}"),
+            ));
         }
         if offset < self.buf_start {
             return Err(FsError::Unsupported(format!(
@@ -92,7 +95,7 @@ impl Writer {
     /// A full buffer is uploaded only when more data arrives, so an object of exactly one
     /// part is still a single PutObject.
     async fn append(&mut self, mut data: &[u8]) -> Result<(), FsError> {
-        let part_size = self.fs.config.upload_part_size.max(1);
+        let part_size = self.fs.config.upload_part_size;
         while !data.is_empty() {
             if self.buf.len() >= part_size {
                 self.upload_buffer().await?;
@@ -121,7 +124,10 @@ impl Writer {
     pub async fn finish(mut self) -> Result<(), FsError> {
         self.finished = true;
         if let Some(message) = &self.failed {
-            return Err(FsError::io(&self.key, format!("writer failed earlier: {message}")));
+            return Err(FsError::io(
+                &self.key,
+                format!("writer failed earlier: {message}"),
+            ));
         }
         let result = self.complete().await;
         if let Err(err) = &result {
@@ -164,7 +170,11 @@ impl Writer {
         self.buf = Vec::new();
         if let Some(mut multipart) = self.multipart.take() {
             multipart.stop();
-            if let Err(err) = self.fs.abort_multipart(&self.key, &multipart.upload_id).await {
+            if let Err(err) = self
+                .fs
+                .abort_multipart(&self.key, &multipart.upload_id)
+                .await
+            {
                 tracing::warn!(key = %self.key, error = %err, "could not abort multipart upload");
             }
         }

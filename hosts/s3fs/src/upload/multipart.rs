@@ -35,7 +35,7 @@ impl Multipart {
                 "{key}: more than {MAX_PART_NUMBER} parts; raise upload_part_size"
             )));
         }
-        let concurrency = fs.config.upload_concurrency.max(1);
+        let concurrency = fs.config.upload_concurrency;
         while self.in_flight.len() >= concurrency {
             self.collect_one(key).await?;
         }
