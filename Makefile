@@ -40,8 +40,9 @@ build: component ## Build every host (release)
 demo: build ## The main job: seed 20 documents in a temp dir, process them, print the report
 	$(DOCPROC) demo
 
-test: component ## Every test (starts the local S3 server by itself)
+test: component ## Every test: Rust (starts the local S3 server by itself) and the Terraform checks
 	cargo test --locked --workspace --all-targets
+	$(MAKE) --no-print-directory tf-check
 
 lint: component ## rustfmt, clippy
 	cargo fmt --all -- --check
@@ -52,3 +53,5 @@ fmt:
 
 clean:
 	rm -rf build
+
+include terraform/terraform.mk

@@ -32,6 +32,8 @@ fi
 # No Bridgecrew/Prisma platform: skip the guideline mapping download.
 export BC_SKIP_MAPPING=TRUE
 export LOG_LEVEL=${LOG_LEVEL:-ERROR}
+# Keeps compiled policies out of the source tree.
+export PYTHONDONTWRITEBYTECODE=1
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

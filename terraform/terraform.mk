@@ -61,10 +61,14 @@ tf-stage:
 		echo "$(TF_MOUNTPOINT_RPM) not found; the runner must get mount-s3 from its package repositories"; \
 	fi
 
+# The HCL wiring test (terraform/wiring) runs with the workspace's tests.
 tf-check:
-	$(TERRAFORM) fmt -check -recursive $(TF_DIR)
+	@if command -v $(TERRAFORM) >/dev/null 2>&1; then \
+		$(TERRAFORM) fmt -check -recursive $(TF_DIR); \
+	else \
+		echo "terraform not installed; formatting not checked"; \
+	fi
 	$(TF_DIR)/check.sh
-	$(CARGO) test -p docproc-terraform-wiring
 	@if command -v shellcheck >/dev/null 2>&1; then \
 		shellcheck $(TF_DIR)/check.sh $(TF_DIR)/modules/ec2/templates/runner-setup.sh; \
 	else \

@@ -101,6 +101,9 @@ impl fs::Fs for WasiFs {
             Ok(s) => Ok(Some(Stat {
                 kind: kind_of(s.type_),
                 size: s.size,
+                mtime: s
+                    .data_modification_timestamp
+                    .map(|t| Duration::new(t.seconds, t.nanoseconds)),
             })),
             Err(ErrorCode::NoEntry) => Ok(None),
             Err(e) => Err(err(path, e)),
@@ -125,24 +128,15 @@ impl fs::Fs for WasiFs {
     }
 
     fn write_file(&self, path: &str, data: &[u8]) -> fs::Result<()> {
-        let file = self
-            .root
-            .open_at(
-                PathFlags::empty(),
-                path,
-                OpenFlags::CREATE | OpenFlags::TRUNCATE,
-                DescriptorFlags::WRITE,
-            )
-            .map_err(|e| err(path, e))?;
-        let mut written = 0usize;
-        while written < data.len() {
-            let n = file
-                .write(&data[written..], written as u64)
-                .map_err(|e| err(path, e))?;
-            written += n as usize;
-        }
-        // A host may upload on sync: only a successful sync means durable.
-        file.sync().map_err(|e| err(path, e))
+        self.write_with(path, OpenFlags::CREATE | OpenFlags::TRUNCATE, data)
+    }
+
+    fn create_new(&self, path: &str, data: &[u8]) -> fs::Result<()> {
+        self.write_with(path, OpenFlags::CREATE | OpenFlags::EXCLUSIVE, data)
+    }
+
+    fn remove_file(&self, path: &str) -> fs::Result<()> {
+        self.root.unlink_file_at(path).map_err(|e| err(path, e))
     }
 
     fn rename(&self, from: &str, to: &str) -> fs::Result<()> {
@@ -164,6 +158,24 @@ impl fs::Fs for WasiFs {
     }
 }
 
+impl WasiFs {
+    fn write_with(&self, path: &str, open: OpenFlags, data: &[u8]) -> fs::Result<()> {
+        let file = self
+            .root
+            .open_at(PathFlags::empty(), path, open, DescriptorFlags::WRITE)
+            .map_err(|e| err(path, e))?;
+        let mut written = 0usize;
+        while written < data.len() {
+            let n = file
+                .write(&data[written..], written as u64)
+                .map_err(|e| err(path, e))?;
+            written += n as usize;
+        }
+        // A host may upload on sync: only a successful sync means durable.
+        file.sync().map_err(|e| err(path, e))
+    }
+}
+
 struct Component;
 
 impl wit::Guest for Component {
@@ -173,6 +185,10 @@ impl wit::Guest for Component {
             root: &o.root,
             shard: shard(o.shard),
             chunk_size: o.chunk_size as usize,
+            claims: o.claims.map(|c| crate::claim::ClaimOptions {
+                owner: c.owner,
+                lease: Duration::from_millis(c.lease_ms),
+            }),
         };
         crate::inbox::process_inbox(&fs, &opts)
             .map(inbox_report)
@@ -267,6 +283,8 @@ fn inbox_report(r: report::InboxReport) -> wit::InboxReport {
         failed: r.failed,
         skipped: r.skipped,
         other_shards: r.other_shards,
+        claimed_elsewhere: r.claimed_elsewhere,
+        vanished: r.vanished,
         bytes: r.bytes,
         words: r.words,
         lines: r.lines,

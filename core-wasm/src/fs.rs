@@ -21,6 +21,8 @@ pub struct Entry {
 pub struct Stat {
     pub kind: Kind,
     pub size: u64,
+    /// Last modification, since the Unix epoch, when the store knows it.
+    pub mtime: Option<Duration>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -72,6 +74,10 @@ pub trait Fs {
     /// Creates or truncates `path`, writes `data` and syncs it: when this
     /// returns the bytes are durable (on S3: uploaded).
     fn write_file(&self, path: &str, data: &[u8]) -> Result<()>;
+    /// Like `write_file`, but fails with `Exists` if `path` exists, also
+    /// against a concurrent writer: the store decides who wins.
+    fn create_new(&self, path: &str, data: &[u8]) -> Result<()>;
+    fn remove_file(&self, path: &str) -> Result<()>;
     /// Replaces `to` if it exists.
     fn rename(&self, from: &str, to: &str) -> Result<()>;
     /// Succeeds when the directory already exists.

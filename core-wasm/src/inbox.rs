@@ -6,6 +6,7 @@
 //! already in `processed/`, which a rerun reuses instead of counting again) or
 //! fully in `processed/` with its metadata.
 
+use crate::claim::{self, Claim, ClaimOptions};
 use crate::clock::{ms_between, rfc3339};
 use crate::count::Counter;
 use crate::fs::{ErrorKind, Fs, FsError, Kind, join, read_small};
@@ -19,6 +20,8 @@ pub struct Options<'a> {
     pub root: &'a str,
     pub shard: Shard,
     pub chunk_size: usize,
+    /// `None` when this host is the only one working on the inbox.
+    pub claims: Option<ClaimOptions>,
 }
 
 /// Per-document failures that send it to `failed/`.
@@ -51,6 +54,9 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
     };
     fs.create_dir(&dirs.processed)?;
     fs.create_dir(&dirs.failed)?;
+    if opts.claims.is_some() {
+        fs.create_dir(&join(opts.root, claim::DIR))?;
+    }
     report.timings.list_ms = ms_between(started, fs.now());
 
     for entry in entries {
@@ -62,14 +68,36 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
             report.other_shards += 1;
             continue;
         }
+        let held = match &opts.claims {
+            None => None,
+            Some(c) => match claim::try_claim(fs, opts.root, &entry.name, c)? {
+                Claim::Won(path) => Some(path),
+                Claim::Held => {
+                    report.claimed_elsewhere += 1;
+                    continue;
+                }
+            },
+        };
         let outcome = match process_one(fs, &dirs, &entry.name, chunk, &mut report) {
-            Ok(outcome) => outcome,
+            Ok(Some(outcome)) => outcome,
+            Ok(None) => {
+                report.vanished += 1;
+                if let Some(path) = held {
+                    claim::release(fs, &path)?;
+                }
+                continue;
+            }
             Err(DocFailure::Bad(reason)) => {
                 fail_one(fs, &dirs, &entry.name, &reason, &mut report)?;
                 Outcome::Failed(reason)
             }
+            // The claim stays: it expires after its lease, and meanwhile
+            // nobody redoes a document whose store is failing.
             Err(DocFailure::Store(e)) => return Err(e),
         };
+        if let Some(path) = held {
+            claim::release(fs, &path)?;
+        }
         match &outcome {
             Outcome::Processed(meta) | Outcome::Resumed(meta) => {
                 if matches!(outcome, Outcome::Processed(_)) {
@@ -115,7 +143,7 @@ fn process_one<F: Fs>(
     name: &str,
     chunk: usize,
     report: &mut InboxReport,
-) -> Result<Outcome, DocFailure> {
+) -> Result<Option<Outcome>, DocFailure> {
     let src = join(&dirs.inbox, name);
     let dst = join(&dirs.processed, name);
     let meta_path = join(&dirs.processed, &format!("{name}.meta.json"));
@@ -123,7 +151,7 @@ fn process_one<F: Fs>(
     let t = fs.now();
     let size = match fs.stat(&src) {
         Ok(Some(stat)) => stat.size,
-        Ok(None) => return Err(DocFailure::Bad("vanished before it could be read".into())),
+        Ok(None) => return Ok(None),
         Err(e) => return Err(DocFailure::Bad(e.message)),
     };
     if let Some(meta) = finished_meta(fs, &meta_path, &dst, name, size) {
@@ -131,7 +159,7 @@ fn process_one<F: Fs>(
         let t = fs.now();
         fs.rename(&src, &dst).map_err(DocFailure::Store)?;
         report.timings.move_ms += ms_between(t, fs.now());
-        return Ok(Outcome::Resumed(meta));
+        return Ok(Some(Outcome::Resumed(meta)));
     }
 
     let file = fs.open(&src).map_err(|e| DocFailure::Bad(e.message))?;
@@ -172,7 +200,7 @@ fn process_one<F: Fs>(
     report.timings.write_meta_ms += ms_between(t, t2);
     fs.rename(&src, &dst).map_err(DocFailure::Store)?;
     report.timings.move_ms += ms_between(t2, fs.now());
-    Ok(Outcome::Processed(meta))
+    Ok(Some(Outcome::Processed(meta)))
 }
 
 /// Metadata that an interrupted run left for exactly this document: the

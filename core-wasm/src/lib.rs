@@ -1,6 +1,7 @@
 //! docproc's core: the reference's three workloads, written once against a
 //! tiny file-system trait and built into one WASI Preview 2 component.
 
+pub mod claim;
 pub mod clock;
 pub mod count;
 pub mod fs;

@@ -65,6 +65,7 @@ impl fs::Fs for NativeFs {
             Ok(m) => Ok(Some(Stat {
                 kind: kind_of(m.file_type()),
                 size: m.len(),
+                mtime: m.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()),
             })),
             Err(e) if e.kind() == IoKind::NotFound => Ok(None),
             Err(e) => Err(err(path, e)),
@@ -90,6 +91,20 @@ impl fs::Fs for NativeFs {
         let mut f = std::fs::File::create(self.path(path)).map_err(|e| err(path, e))?;
         f.write_all(data).map_err(|e| err(path, e))?;
         f.sync_all().map_err(|e| err(path, e))
+    }
+
+    fn create_new(&self, path: &str, data: &[u8]) -> fs::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(self.path(path))
+            .map_err(|e| err(path, e))?;
+        f.write_all(data).map_err(|e| err(path, e))?;
+        f.sync_all().map_err(|e| err(path, e))
+    }
+
+    fn remove_file(&self, path: &str) -> fs::Result<()> {
+        std::fs::remove_file(self.path(path)).map_err(|e| err(path, e))
     }
 
     fn rename(&self, from: &str, to: &str) -> fs::Result<()> {

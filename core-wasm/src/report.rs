@@ -53,6 +53,8 @@ pub struct InboxReport {
     pub failed: u32,
     pub skipped: u32,
     pub other_shards: u32,
+    pub claimed_elsewhere: u32,
+    pub vanished: u32,
     pub bytes: u64,
     pub words: u64,
     pub lines: u64,

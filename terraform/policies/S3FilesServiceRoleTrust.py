@@ -29,8 +29,13 @@ class S3FilesServiceRoleTrust(BaseResourceCheck):
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        statements = policy_statements(conf.get("assume_role_policy"), conf, self.graph)
+        policy = conf.get("assume_role_policy")
+        statements = policy_statements(policy, conf, self.graph)
         if statements is None:
+            # An S3 Files trust must be provable; any other role is not ours to judge.
+            if any(marker in str(policy) for marker in (EFS_PRINCIPAL, "s3files")):
+                self.details.append("the trust policy mentions S3 Files but cannot be resolved statically")
+                return CheckResult.FAILED
             return CheckResult.UNKNOWN
 
         relevant = [st for st in statements if st["effect"] == "Allow" and self._is_s3files_trust(st)]

@@ -8,11 +8,15 @@ all three into plain statements so the checks can reason about IAM semantics.
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from typing import Any
 
 POLICY_DOC_REF = re.compile(r"^\$?\{?data\.(aws_iam_policy_document\.[A-Za-z0-9_-]+)\.json\}?$")
+# Where checkov cannot render a jsonencode() it leaves the argument as a
+# Python literal, e.g. "${jsonencode({'Version': ...})}".
+JSONENCODE = re.compile(r"^\$?\{?jsonencode\((.*)\)\}?$", re.DOTALL)
 
 
 def first(value: Any) -> Any:
@@ -120,7 +124,7 @@ def _policy_document_block(graph: Any, address: str) -> dict[str, Any] | None:
     for node in _graph_nodes(graph):
         attrs = node[1] if isinstance(node, tuple) and len(node) == 2 else node
         if isinstance(attrs, dict) and attrs.get("__address__") == address:
-            doc_type, _, name = address.rpartition(".")
+            name = address.rpartition(".")[2]
             config = attrs.get("config_", {}).get("aws_iam_policy_document", {})
             return config.get(name) if isinstance(config, dict) else None
     return None
@@ -139,6 +143,13 @@ def policy_statements(value: Any, conf: dict[str, Any], graph: Any) -> list[dict
             return _from_json_policy(json.loads(text))
         except json.JSONDecodeError:
             return None
+    match = JSONENCODE.match(text)
+    if match:
+        try:
+            literal = ast.literal_eval(match.group(1))
+        except (ValueError, SyntaxError):
+            return None
+        return _from_json_policy(literal) if isinstance(literal, dict) else None
     match = POLICY_DOC_REF.match(text)
     if match:
         # Data blocks live in the same module as the block referring to them.

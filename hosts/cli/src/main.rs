@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use docproc_host::error::exit_code_of;
 use docproc_host::s3::{S3Backend, S3Target};
-use docproc_host::{Backend, ComponentSource, ExitCode, Job, RunReport, Runtime, RuntimeOptions};
+use docproc_host::{Backend, Claims, ComponentSource, ExitCode, Job, RunReport, Runtime, RuntimeOptions};
 use indicatif::{ProgressBar, ProgressStyle};
 
 const AFTER_HELP: &str = "\
@@ -54,6 +54,14 @@ enum Command {
         /// Bytes read per call (0: the core's default, 1 MiB).
         #[arg(long, default_value_t = 0)]
         chunk_size: u32,
+        /// Seconds after which a claim left by a host that died is taken
+        /// over. After a crash, with no other host running, rerun with 0.
+        #[arg(long, default_value_t = 300, value_name = "SECS")]
+        claim_lease: u64,
+        /// Do not claim documents: faster (fewer requests on S3), safe only
+        /// when no other host processes the same inbox at the same time.
+        #[arg(long)]
+        no_claims: bool,
     },
     /// List and stat every entry below the root.
     Walk {
@@ -229,10 +237,19 @@ fn main() -> ProcessExit {
 
 async fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
-        Command::Process { run, chunk_size } => {
+        Command::Process {
+            run,
+            chunk_size,
+            claim_lease,
+            no_claims,
+        } => {
             let job = Job::ProcessInbox {
                 root: run.root.clone(),
                 chunk_size,
+                claims: (!no_claims).then(|| Claims {
+                    lease_ms: claim_lease.saturating_mul(1000),
+                    ..Claims::default()
+                }),
             };
             execute(run, job).await
         }
@@ -403,7 +420,12 @@ async fn demo(
         json,
         engine,
     };
-    let code = execute(args, Job::ProcessInbox { root: String::new(), chunk_size: 0 }).await?;
+    let job = Job::ProcessInbox {
+        root: String::new(),
+        chunk_size: 0,
+        claims: None,
+    };
+    let code = execute(args, job).await?;
     if !json {
         println!(
             "\nResults: {} ({docs} documents with .meta.json).",

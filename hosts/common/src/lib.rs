@@ -10,10 +10,11 @@ pub mod report;
 pub mod runtime;
 pub mod s3;
 pub mod seed;
+pub mod status;
 pub mod workload;
 
 pub use backend::Backend;
 pub use error::{ExitCode, HostError};
 pub use report::{Report, RunReport};
 pub use runtime::{ComponentSource, Runtime, RuntimeOptions};
-pub use workload::{Job, Shard, run, run_sharded};
+pub use workload::{Claims, Job, Shard, run, run_sharded};

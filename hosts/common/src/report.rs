@@ -141,6 +141,8 @@ fn merge_inbox(mut a: InboxReport, b: InboxReport) -> InboxReport {
     a.skipped = a.skipped.max(b.skipped);
     // Each shard sees the others' documents; only the owners count them.
     a.other_shards = 0;
+    a.claimed_elsewhere += b.claimed_elsewhere;
+    a.vanished += b.vanished;
     a.bytes += b.bytes;
     a.words += b.words;
     a.lines += b.lines;
@@ -170,6 +172,12 @@ fn render_inbox(w: &mut String, r: &InboxReport) {
         row(w, "Resumed", &format!("{} (metadata from an interrupted run)", r.resumed));
     }
     row(w, "Failed", &r.failed.to_string());
+    if r.claimed_elsewhere > 0 {
+        row(w, "Claimed elsewhere", &format!("{} (another host is on them)", r.claimed_elsewhere));
+    }
+    if r.vanished > 0 {
+        row(w, "Vanished", &format!("{} (gone before their turn)", r.vanished));
+    }
     if r.skipped > 0 {
         row(w, "Skipped", &format!("{} (not regular files)", r.skipped));
     }

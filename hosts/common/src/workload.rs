@@ -44,6 +44,10 @@ pub enum Job {
         /// Read size per call; 0 means the core's default (1 MiB).
         #[serde(default)]
         chunk_size: u32,
+        /// Claim each document before processing it, so several hosts can
+        /// share the inbox; `None` when this host is the only one.
+        #[serde(default)]
+        claims: Option<Claims>,
     },
     Walk {
         #[serde(default)]
@@ -58,6 +62,41 @@ pub enum Job {
         #[serde(default)]
         chunk_size: u32,
     },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Claims {
+    /// Who holds a claim: shown to people, never compared by the core.
+    #[serde(default = "default_owner")]
+    pub owner: String,
+    /// After this long a claim is taken to belong to a dead host.
+    #[serde(default = "default_lease_ms")]
+    pub lease_ms: u64,
+}
+
+impl Default for Claims {
+    fn default() -> Self {
+        Claims {
+            owner: default_owner(),
+            lease_ms: default_lease_ms(),
+        }
+    }
+}
+
+/// `host:pid:nanos`, unique enough to tell two runs apart in a claim.
+pub fn default_owner() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "host".into());
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!("{host}:{}:{nanos:08x}", std::process::id())
+}
+
+fn default_lease_ms() -> u64 {
+    300_000
 }
 
 fn default_digest_dir() -> String {
@@ -192,11 +231,19 @@ async fn call<T: Send>(
         count: shard.count,
     };
     Ok(match job {
-        Job::ProcessInbox { root, chunk_size } => {
+        Job::ProcessInbox {
+            root,
+            chunk_size,
+            claims,
+        } => {
             let options = wit::InboxOptions {
                 root: root.clone(),
                 shard,
                 chunk_size: *chunk_size,
+                claims: claims.as_ref().map(|c| wit::ClaimOptions {
+                    owner: c.owner.clone(),
+                    lease_ms: c.lease_ms,
+                }),
             };
             api.call_process_inbox(&mut *store, &options)
                 .await?

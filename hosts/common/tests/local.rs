@@ -13,6 +13,7 @@ fn process() -> Job {
     Job::ProcessInbox {
         root: String::new(),
         chunk_size: 0,
+        claims: None,
     }
 }
 

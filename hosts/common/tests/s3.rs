@@ -55,7 +55,7 @@ async fn process_inbox_over_s3_matches_a_local_directory() {
     b.put("job/inbox/latin1.txt", &b"caf\xe9\n"[..]).await;
     support::write(dir.path(), "inbox/latin1.txt", b"caf\xe9\n");
 
-    let job = Job::ProcessInbox { root: String::new(), chunk_size: 0 };
+    let job = Job::ProcessInbox { root: String::new(), chunk_size: 0, claims: None };
     let local = run(&runtime(), &Backend::Local(dir.path().into()), &job, Shard::ALL).await.unwrap();
     let s3 = backend(&b, "job").await;
     let remote = run(&runtime(), &Backend::S3(s3.clone()), &job, Shard::ALL).await.unwrap();
@@ -149,7 +149,7 @@ async fn a_missing_bucket_or_inbox_is_named_in_the_error() {
 
     let b = bucket("missing-inbox").await;
     let s3 = backend(&b, "empty").await;
-    let job = Job::ProcessInbox { root: String::new(), chunk_size: 0 };
+    let job = Job::ProcessInbox { root: String::new(), chunk_size: 0, claims: None };
     let err = run(&runtime(), &Backend::S3(s3), &job, Shard::ALL).await.unwrap_err().to_string();
     assert!(err.starts_with(&format!("s3://{}/empty/inbox: ", b.name)), "{err}");
 }

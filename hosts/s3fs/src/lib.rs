@@ -9,6 +9,20 @@
 //! with no leading '/'. Keys that cannot be paths are left out of the view and reported by
 //! [`S3Fs::skipped_keys`]: keys containing an empty, "." or ".." component (so "//", "/./",
 //! "/../"), a NUL byte, a component over 255 bytes, or longer than 1,024 bytes.
+//!
+//! Where S3 is not a file system, and what this crate does about it:
+//! - Directories are key prefixes. One exists while a key lies below it or its zero-byte
+//!   marker "dir/" exists; `mkdir` writes the marker. On S3 a directory without a marker
+//!   vanishes with its last key; SeaweedFS keeps emptied directories. `stat` and `read_dir`
+//!   both use delimited listings, so they agree on either.
+//! - A key "x" next to keys under "x/": `read_dir` shows the directory and reports the file
+//!   as skipped; a `stat` of "x" not yet listed finds the file first (HEAD before LIST).
+//! - Writers upload whole objects: nothing is visible before `Writer::finish`, and writes
+//!   can only land in the part not yet uploaded.
+//! - `rename` copies then deletes; for a directory that is one copy per key, NOT atomic.
+//! - The metadata cache trusts what it learnt until this S3Fs changes it (see
+//!   `Config::metadata_ttl`); readers pin the ETag they opened, so a replaced object makes
+//!   the next read fail rather than mix two versions.
 
 mod client;
 mod error;
@@ -249,5 +263,18 @@ impl S3Fs {
     /// Forgets all cached metadata, e.g. after another writer changed the bucket.
     pub fn invalidate_cache(&self) {
         self.inner.cache.remove_tree("");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The adapter keeps these across awaits in a multi-threaded runtime.
+    #[test]
+    fn handles_cross_threads() {
+        fn send_sync<T: Send + Sync>() {}
+        send_sync::<super::S3Fs>();
+        send_sync::<super::Reader>();
+        send_sync::<super::Writer>();
+        send_sync::<super::FsError>();
     }
 }

@@ -19,7 +19,7 @@ pub(crate) struct Metrics {
 }
 
 /// A point-in-time copy of the counters; subtract two to measure one operation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct MetricsSnapshot {
     pub list: u64,
     pub head: u64,

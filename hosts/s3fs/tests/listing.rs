@@ -2,6 +2,7 @@
 //! and the requests a walk costs.
 
 mod common;
+use common::BucketFs as _;
 
 use common::bucket;
 use docproc_s3fs::{FsError, Kind};

@@ -1,6 +1,7 @@
 //! mkdir, rmdir, unlink and rename, and the cache staying right after each.
 
 mod common;
+use common::BucketFs as _;
 
 use common::{MIB, bucket, random_bytes};
 use docproc_s3fs::{CreateMode, FsError, Kind};

@@ -2,6 +2,7 @@
 //! they ask, small objects are one GET.
 
 mod common;
+use common::BucketFs as _;
 
 use std::time::Instant;
 

@@ -2,6 +2,7 @@
 //! creation, and no partial object after a failure.
 
 mod common;
+use common::BucketFs as _;
 
 use std::time::{Duration, Instant};
 

@@ -34,8 +34,8 @@ fn repo_root() -> PathBuf {
 }
 
 fn read_env_file(path: &Path) -> HashMap<String, String> {
-    let text = std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     text.lines()
         .filter_map(|line| line.split_once('='))
         .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
@@ -80,8 +80,11 @@ impl Server {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
-        Command::new("setsid")
+        // --fork: setsid returns at once, leaving the guard in its own session, where an
+        // interrupt of the test run does not reach it.
+        let guard = Command::new("setsid")
             .args([
+                "--fork",
                 "sh",
                 "-c",
                 r#"while kill -0 "$1" 2>/dev/null; do sleep 0.5; done; "$2" stop "$3"; rm -rf "$3""#,
@@ -93,8 +96,9 @@ impl Server {
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
-            .spawn()
+            .status()
             .expect("starting the server guard");
+        assert!(guard.success(), "starting the server guard: {guard}");
         Server::from_env_file(&dir.join("env"))
     }
 }
@@ -150,7 +154,13 @@ pub async fn bucket(test: &str) -> TestBucket {
         .subsec_nanos();
     let stem: String = test
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .take(40)
         .collect();
     let name = format!(
@@ -222,7 +232,11 @@ impl TestBucket {
                 .send()
                 .await
                 .expect("list");
-            keys.extend(out.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+            keys.extend(
+                out.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
             match out.next_continuation_token() {
                 Some(t) if out.is_truncated() == Some(true) => token = Some(t.to_owned()),
                 _ => break,

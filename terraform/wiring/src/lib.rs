@@ -85,7 +85,6 @@ impl Module {
             .ok_or_else(|| format!("{}: no {kind} {labels:?}", self.name).into())
     }
 
-    /// Attributes of every `locals` block.
     pub fn locals(&self) -> impl Iterator<Item = (&str, &Expression)> {
         self.blocks("locals", &[])
             .flat_map(|b| b.body().attributes())
@@ -150,12 +149,13 @@ pub fn attr_text(body: &Body, key: &str) -> Option<String> {
     attr(body, key).map(Expression::to_string)
 }
 
-/// An attribute that is a constant, evaluated.
+/// Literal values compare by meaning, whatever their formatting.
 pub fn constant(body: &Body, key: &str) -> Option<Value> {
     attr(body, key)?.evaluate(&Context::new()).ok()
 }
 
-/// References listed in `depends_on`.
+/// Explicit dependencies; implicit ones through references are not enough
+/// where the dependency carries no value (a wait).
 pub fn depends_on(body: &Body) -> Vec<String> {
     match attr(body, "depends_on") {
         Some(Expression::Array(items)) => items.iter().map(Expression::to_string).collect(),

@@ -13,6 +13,9 @@ resource "aws_s3_bucket_versioning" "docs" {
   }
 }
 
+data "aws_caller_identity" "current" {}
+data "aws_region" "current" {}
+
 resource "aws_iam_role" "service" {
   name = "fixture-s3files-service"
 
@@ -23,8 +26,8 @@ resource "aws_iam_role" "service" {
       Principal = { Service = "elasticfilesystem.amazonaws.com" }
       Action    = "sts:AssumeRole"
       Condition = {
-        StringEquals = { "aws:SourceAccount" = "111122223333" }
-        ArnLike      = { "aws:SourceArn" = "arn:aws:s3files:us-east-1:111122223333:file-system/*" }
+        StringEquals = { "aws:SourceAccount" = data.aws_caller_identity.current.account_id }
+        ArnLike      = { "aws:SourceArn" = "arn:aws:s3files:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:file-system/*" }
       }
     }]
   })

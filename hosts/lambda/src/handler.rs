@@ -1,0 +1,289 @@
+//! The function: one plain async fn over the event, a small context and the
+//! state built once per execution environment. `main` only wires it to the
+//! Lambda runtime, so tests call it directly.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use docproc_host::runtime::CacheOutcome;
+use docproc_host::status::Status;
+use docproc_host::{Backend, RunReport, Runtime, RuntimeOptions, Shard};
+use serde::Serialize;
+use serde_json::Value;
+use tracing::{Instrument, error, info, info_span, warn};
+
+use crate::config::{self, Approach, BackendConfig};
+use crate::error::{ErrorKind, HandlerError};
+use crate::event::{Event, Mode, Plan};
+use crate::metrics::Metrics;
+use crate::{emf, summary};
+
+/// Lists in the response stop here, to stay far below Lambda's 6 MB
+/// response limit; the report written to `reports/` has them all.
+pub const RESPONSE_LIST_LIMIT: usize = 100;
+
+/// What outlives one invocation: the compiled component and, for S3, the
+/// connected client.
+pub struct State {
+    runtime: Arc<Runtime>,
+    /// A bad environment fails each invocation with a clear error, instead
+    /// of an init failure that Lambda reports only as `Runtime.ExitError`.
+    config: Result<BackendConfig, String>,
+    s3: tokio::sync::OnceCell<Arc<Backend>>,
+    init_ms: f64,
+    served: AtomicBool,
+}
+
+/// The part of Lambda's invocation context the handler uses.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    pub request_id: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Response {
+    pub approach: Approach,
+    pub mode: Mode,
+    pub request_id: String,
+    pub backend: String,
+    /// The same bytes on every host and both functions.
+    pub component_sha256: String,
+    /// First invocation of this execution environment.
+    pub cold_start: bool,
+    /// Time from process start to ready: logging, loading the component.
+    pub init_ms: f64,
+    /// Whether init found the compiled component in the /tmp cache.
+    pub cache: CacheOutcome,
+    pub handler_ms: f64,
+    /// The values published as EMF metrics.
+    pub metrics: Metrics,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub run: Option<RunReport>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// Where this report was written (path or s3:// URL).
+    pub report: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report_error: Option<String>,
+    /// Lists were cut to RESPONSE_LIST_LIMIT entries (not in the report).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub truncated: bool,
+}
+
+impl State {
+    /// Loads the component (from the compiled cache when warm); `started`
+    /// is when the process began, so `init_ms` covers all of init.
+    pub fn init(
+        config: Result<BackendConfig, String>,
+        options: RuntimeOptions,
+        started: Instant,
+    ) -> anyhow::Result<State> {
+        let runtime = Arc::new(Runtime::new(&docproc_host::ComponentSource::Embedded, options)?);
+        Ok(State {
+            runtime,
+            config,
+            s3: tokio::sync::OnceCell::new(),
+            init_ms: ms(started.elapsed()),
+            served: AtomicBool::new(false),
+        })
+    }
+
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    pub fn init_ms(&self) -> f64 {
+        self.init_ms
+    }
+
+    pub fn approach(&self) -> Option<Approach> {
+        self.config.as_ref().ok().map(BackendConfig::approach)
+    }
+
+    async fn backend(&self, config: &BackendConfig) -> Result<Arc<Backend>, HandlerError> {
+        let unavailable = |m: String| HandlerError::new(ErrorKind::BackendUnavailable, m);
+        match config {
+            BackendConfig::Mount(path) => config::mount_backend(path).map(Arc::new).map_err(unavailable),
+            BackendConfig::S3(target) => {
+                let backend = self
+                    .s3
+                    .get_or_try_init(|| async { config::s3_backend(target).await.map(Arc::new) })
+                    .await
+                    .map_err(unavailable)?
+                    .clone();
+                // Other writers (seeding, other shards' functions) change the
+                // bucket between invocations; start each one from S3 itself.
+                if let Backend::S3(s3) = &*backend {
+                    s3.fs.invalidate_cache();
+                }
+                Ok(backend)
+            }
+        }
+    }
+}
+
+pub async fn handle(state: &State, ctx: &Invocation, payload: Value) -> Result<Response, HandlerError> {
+    let started = Instant::now();
+    let cold_start = !state.served.swap(true, Ordering::SeqCst);
+    let span = info_span!("invocation", request_id = %ctx.request_id);
+    // A dimension value from the caller only when it is a known mode: each
+    // distinct value would be a new metric (and a new charge).
+    let mode = match payload.get("mode").and_then(Value::as_str) {
+        Some(m @ ("process" | "status" | "walk" | "hash")) => m.to_string(),
+        _ => "invalid".to_string(),
+    };
+    let result = invoke(state, ctx, payload, cold_start, started).instrument(span.clone()).await;
+    if let Err(e) = &result {
+        span.in_scope(|| {
+            error!(
+                request_id = %ctx.request_id,
+                error_type = e.kind.as_str(),
+                error = %e.message,
+                "invocation failed; nothing was changed"
+            )
+        });
+        let approach = state.approach().map_or("unconfigured", Approach::as_str);
+        let mut record = emf::Record::new(&[("approach", approach), ("mode", &mode)]);
+        record
+            .metric("Errors", emf::Unit::Count, 1.0)
+            .property("request_id", ctx.request_id.as_str())
+            .property("error_type", e.kind.as_str());
+        cold_start_metrics(&mut record, cold_start, state.init_ms);
+        record.emit();
+    }
+    result
+}
+
+async fn invoke(
+    state: &State,
+    ctx: &Invocation,
+    payload: Value,
+    cold_start: bool,
+    started: Instant,
+) -> Result<Response, HandlerError> {
+    let bad_event = |m: String| HandlerError::new(ErrorKind::BadEvent, m);
+    // Everything that can be checked is checked before the backend is
+    // touched, so a refused event never moves a document.
+    let event = Event::parse(payload).map_err(bad_event)?;
+    let mode = event.mode();
+    let plan = event.plan().map_err(bad_event)?;
+    let config = state
+        .config
+        .as_ref()
+        .map_err(|m| HandlerError::new(ErrorKind::Misconfigured, m.clone()))?;
+    let backend = state.backend(config).await?;
+    info!(mode = mode.as_str(), backend = %backend.describe(), cold_start, "invocation started");
+
+    let failed = |e: anyhow::Error| HandlerError::new(ErrorKind::RunFailed, format!("{e:#}"));
+    let rt = &state.runtime;
+    let (run, status) = match plan {
+        Plan::Status { root } => {
+            let status = docproc_host::status::status(&backend, &root).await.map_err(failed)?;
+            (None, Some(status))
+        }
+        Plan::Run {
+            job,
+            count,
+            only: Some(index),
+        } => (Some(docproc_host::run(rt, &backend, &job, Shard { index, count }).await.map_err(failed)?), None),
+        Plan::Run { job, count, only: None } => {
+            let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let report = docproc_host::run_sharded(rt.clone(), backend.clone(), job, count, parallel, |_| {})
+                .await
+                .map_err(failed)?;
+            (Some(report), None)
+        }
+    };
+
+    let elapsed = ms(started.elapsed());
+    let metrics = run.as_ref().map_or_else(|| Metrics::of_status(elapsed), Metrics::of_run);
+    let mut response = Response {
+        approach: config.approach(),
+        mode,
+        request_id: ctx.request_id.clone(),
+        backend: backend.describe(),
+        component_sha256: rt.component_sha256.clone(),
+        cold_start,
+        init_ms: state.init_ms,
+        cache: rt.cache,
+        handler_ms: elapsed,
+        metrics,
+        run,
+        status,
+        report: None,
+        report_error: None,
+        truncated: false,
+    };
+    let key = summary::key(mode.as_str(), SystemTime::now(), &ctx.request_id);
+    response.report = Some(backend.locate(&key));
+    response.handler_ms = ms(started.elapsed());
+    let written = match serde_json::to_vec_pretty(&response) {
+        Ok(body) => summary::write(&backend, &key, &body).await,
+        Err(e) => Err(e.into()),
+    };
+    if let Err(e) = written {
+        // The work is done and cannot be undone: say the report is missing
+        // rather than fail an invocation whose documents already moved.
+        warn!(error = %format!("{e:#}"), "could not write the report");
+        response.report = None;
+        response.report_error = Some(format!("{e:#}"));
+    }
+
+    let m = &response.metrics;
+    let mut record = emf::Record::new(&[("approach", response.approach.as_str()), ("mode", mode.as_str())]);
+    m.add_to(&mut record);
+    record.property("request_id", ctx.request_id.as_str());
+    cold_start_metrics(&mut record, cold_start, state.init_ms);
+    record.emit();
+    info!(
+        request_id = %ctx.request_id,
+        approach = response.approach.as_str(),
+        mode = mode.as_str(),
+        files_processed = m.files_processed,
+        files_failed = m.files_failed,
+        total_ms = m.total_ms,
+        handler_ms = response.handler_ms,
+        cold_start,
+        init_ms = state.init_ms,
+        report = response.report.as_deref().unwrap_or("-"),
+        "invocation done"
+    );
+    response.truncated = truncate(&mut response, RESPONSE_LIST_LIMIT);
+    Ok(response)
+}
+
+/// `InitMs` only on a cold start, so its average is the init time, not
+/// diluted by warm invocations; `ColdStart` always (its sum counts them).
+fn cold_start_metrics(record: &mut emf::Record, cold_start: bool, init_ms: f64) {
+    record.metric("ColdStart", emf::Unit::Count, if cold_start { 1.0 } else { 0.0 });
+    if cold_start {
+        record.metric("InitMs", emf::Unit::Milliseconds, init_ms);
+    }
+}
+
+fn truncate(response: &mut Response, limit: usize) -> bool {
+    use docproc_host::Report;
+    let mut cut = false;
+    let mut keep = |len: usize| {
+        cut |= len > limit;
+        len.min(limit)
+    };
+    if let Some(run) = &mut response.run {
+        match &mut run.report {
+            Report::ProcessInbox(r) => r.documents.truncate(keep(r.documents.len())),
+            Report::Hash(r) => r.digests.truncate(keep(r.digests.len())),
+            Report::Walk(_) => {}
+        }
+    }
+    if let Some(s) = &mut response.status {
+        for dir in [&mut s.inbox, &mut s.processed, &mut s.failed] {
+            dir.names.truncate(keep(dir.names.len()));
+        }
+    }
+    cut
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

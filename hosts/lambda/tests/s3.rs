@@ -1,0 +1,127 @@
+//! The handler over the S3 API, against the local S3 server: the "before"
+//! function done right, with the same report as over a mount.
+
+mod support;
+
+use docproc_host::s3::S3Target;
+use docproc_lambda::{BackendConfig, ErrorKind};
+use docproc_testkit::{TestBucket, server};
+use serde_json::json;
+use support::{invoke, log_lines, state, to_json};
+
+/// The function takes credentials from the standard AWS chain, as on
+/// Lambda; hand the chain the server's keys once for this process.
+fn use_server_credentials() -> &'static docproc_testkit::Server {
+    let s = server();
+    static CREDS: std::sync::Once = std::sync::Once::new();
+    // SAFETY: set once, before any client of this process reads them.
+    CREDS.call_once(|| unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", &s.access_key);
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", &s.secret_key);
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    });
+    s
+}
+
+fn config(bucket: &str, prefix: &str) -> BackendConfig {
+    let s = use_server_credentials();
+    BackendConfig::S3(S3Target {
+        url: format!("s3://{bucket}/{prefix}"),
+        endpoint_url: Some(s.endpoint.clone()),
+        region: Some(s.region.clone()),
+        force_path_style: true,
+        create_bucket: false,
+    })
+}
+
+/// Our log capture must be the process's subscriber, so it goes first:
+/// the S3 fixture installs one of its own otherwise.
+async fn bucket(test: &str) -> TestBucket {
+    support::logs();
+    docproc_testkit::bucket(test).await
+}
+
+async fn seed(b: &TestBucket, prefix: &str, docs: usize) {
+    for (name, text) in docproc_host::seed::documents(docs, 1) {
+        b.put(&format!("{prefix}/inbox/{name}"), text.into_bytes()).await;
+    }
+}
+
+#[tokio::test]
+async fn process_over_the_s3_api_reports_like_the_mount() {
+    let b = bucket("lambda-process").await;
+    seed(&b, "before", 20).await;
+    let st = state(Ok(config(&b.name, "before")));
+
+    let (ctx, r) = invoke(&st, "s3-process", json!({"mode": "process"})).await;
+    let r = r.unwrap();
+    eprintln!(
+        "20 docs over the S3 API: handler {:.1} ms, core total {:.1} ms",
+        r.handler_ms, r.metrics.total_ms
+    );
+    let v = to_json(&r);
+    assert_eq!(v["approach"], "s3-api");
+    assert_eq!(v["cold_start"], true);
+    assert_eq!(v["metrics"]["files_processed"], 20);
+    assert_eq!(v["metrics"]["files_failed"], 0);
+    let keys = b.keys().await;
+    assert_eq!(keys.iter().filter(|k| k.starts_with("before/processed/") && k.ends_with(".meta.json")).count(), 20);
+    assert!(!keys.iter().any(|k| k.starts_with("before/inbox/doc-")), "{keys:?}");
+
+    let report_key = keys
+        .iter()
+        .find(|k| k.starts_with("before/reports/process-") && k.ends_with(&format!("-{}.json", ctx.request_id)))
+        .unwrap_or_else(|| panic!("no report in {keys:?}"));
+    assert_eq!(v["report"], format!("s3://{}/{report_key}", b.name));
+    let saved: serde_json::Value = serde_json::from_slice(&b.get(report_key).await.unwrap()).unwrap();
+    assert_eq!((saved["request_id"].as_str(), saved["metrics"]["files_processed"].as_u64()), (Some(ctx.request_id.as_str()), Some(20)));
+    assert!(!keys.iter().any(|k| k.contains(".tmp")), "{keys:?}");
+
+    // Warm: the connected client is reused, and documents put since the
+    // last invocation are seen (the metadata cache starts afresh).
+    b.put("before/inbox/late.txt", "one more document\n").await;
+    let (_, again) = invoke(&st, "s3-again", json!({"mode": "process"})).await;
+    let again = to_json(&again.unwrap());
+    assert_eq!((again["cold_start"].as_bool(), again["metrics"]["files_processed"].as_u64()), (Some(false), Some(1)));
+
+    let (_, status) = invoke(&st, "s3-status", json!({"mode": "status"})).await;
+    let status = to_json(&status.unwrap());
+    assert_eq!(status["status"]["processed"]["count"], 21);
+    assert_eq!(status["status"]["inbox"]["count"], 0);
+    assert_eq!(status["status"]["failed"]["count"], 0);
+}
+
+#[tokio::test]
+async fn status_of_a_fresh_prefix_is_empty_and_a_missing_root_is_an_error() {
+    let b = bucket("lambda-status").await;
+    seed(&b, "p", 3).await;
+    let st = state(Ok(config(&b.name, "p")));
+    let (_, r) = invoke(&st, "s3-status", json!({"mode": "status"})).await;
+    let r = to_json(&r.unwrap());
+    assert_eq!(r["status"]["inbox"]["names"], json!(["doc-0001.txt", "doc-0002.txt", "doc-0003.txt"]));
+    assert_eq!(r["status"]["processed"]["count"], 0);
+    let (_, e) = invoke(&st, "s3-status-missing", json!({"mode": "status", "root": "nope"})).await;
+    let e = e.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::RunFailed);
+    assert!(e.message.contains("nope: no such directory"), "{e}");
+}
+
+#[tokio::test]
+async fn a_missing_bucket_is_refused_clearly_and_nothing_moves() {
+    let b = bucket("lambda-missing").await;
+    seed(&b, "before", 3).await;
+    let before = b.keys().await;
+    let st = state(Ok(config(&format!("{}-gone", b.name), "before")));
+    let (ctx, r) = invoke(&st, "s3-missing", json!({"mode": "process"})).await;
+    let e = r.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::BackendUnavailable);
+    assert!(e.message.contains("-gone: no such bucket"), "{e}");
+    let lines = log_lines(&ctx.request_id);
+    assert!(lines.iter().any(|l| l["level"] == "ERROR" && l["error_type"] == "BackendUnavailable"), "{lines:?}");
+
+    // A malformed event never reaches the bucket.
+    let st = state(Ok(config(&b.name, "before")));
+    let (_, r) = invoke(&st, "s3-bad", json!({"mode": "process", "out_dir": "x"})).await;
+    assert_eq!(r.unwrap_err().kind, ErrorKind::BadEvent);
+    assert_eq!(b.keys().await, before);
+}

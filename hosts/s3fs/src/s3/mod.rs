@@ -1,0 +1,208 @@
+//! Every S3 request this crate sends, each counted in [`Metrics`] and each failure turned
+//! into an [`FsError`] naming the key. Keys here are full keys (root prefix included).
+
+mod list;
+mod multipart;
+
+use std::time::SystemTime;
+
+use aws_sdk_s3::primitives::{ByteStream, DateTime};
+use aws_sdk_s3::types::{Delete, ObjectIdentifier};
+use bytes::Bytes;
+
+use crate::error::{is_not_found, is_precondition_failed, s3_error};
+use crate::metrics::Metrics;
+use crate::path::encode_copy_source;
+use crate::{FsError, Inner};
+
+pub(crate) use list::{ListPage, ListedObject};
+
+/// S3 accepts at most this many keys in one DeleteObjects request.
+pub(crate) const MAX_DELETE_BATCH: usize = 1000;
+
+#[derive(Debug, Clone)]
+pub(crate) struct ObjectMeta {
+    pub size: u64,
+    pub mtime: Option<SystemTime>,
+    pub etag: Option<String>,
+}
+
+pub(crate) fn system_time(dt: Option<&DateTime>) -> Option<SystemTime> {
+    dt.and_then(|d| SystemTime::try_from(*d).ok())
+}
+
+pub(crate) fn size_of(len: Option<i64>) -> u64 {
+    len.and_then(|n| u64::try_from(n).ok()).unwrap_or(0)
+}
+
+impl Inner {
+    pub(crate) async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, FsError> {
+        Metrics::inc(&self.metrics.head);
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(ObjectMeta {
+                size: size_of(out.content_length()),
+                mtime: system_time(out.last_modified()),
+                etag: out.e_tag().map(str::to_owned),
+            })),
+            Err(err) if is_not_found(&err) => Ok(None),
+            Err(err) => Err(s3_error("HeadObject", key, err)),
+        }
+    }
+
+    /// Bytes `[start, end)` of `key`. With `etag`, a changed object fails instead of mixing
+    /// bytes of two versions into one read.
+    pub(crate) async fn get_range(
+        &self,
+        key: &str,
+        start: u64,
+        end: u64,
+        etag: Option<&str>,
+    ) -> Result<Bytes, FsError> {
+        debug_assert!(start < end);
+        Metrics::inc(&self.metrics.get);
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes={start}-{}", end - 1))
+            .set_if_match(etag.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|err| {
+                if is_precondition_failed(&err) {
+                    FsError::io(
+                        key,
+                        "GetObject: PreconditionFailed (412): object changed since it was opened",
+                    )
+                } else {
+                    s3_error("GetObject", key, err)
+                }
+            })?;
+        let data = out
+            .body
+            .collect()
+            .await
+            .map_err(|err| FsError::io(key, format!("GetObject: reading body: {err}")))?
+            .into_bytes();
+        Metrics::add(&self.metrics.bytes_read, data.len() as u64);
+        let expected = end - start;
+        if data.len() as u64 != expected {
+            return Err(FsError::io(
+                key,
+                format!(
+                    "GetObject: asked for {expected} bytes at {start}, got {}",
+                    data.len()
+                ),
+            ));
+        }
+        Ok(data)
+    }
+
+    /// Returns the new ETag. With `exclusive`, an existing key fails with `Exists`.
+    pub(crate) async fn put(
+        &self,
+        key: &str,
+        body: Bytes,
+        exclusive: bool,
+    ) -> Result<Option<String>, FsError> {
+        Metrics::inc(&self.metrics.put);
+        let len = body.len() as u64;
+        let out = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .body(ByteStream::from(body))
+            .set_if_none_match(exclusive.then(|| "*".to_owned()))
+            .send()
+            .await
+            .map_err(|err| {
+                if exclusive && is_precondition_failed(&err) {
+                    FsError::Exists(key.to_owned())
+                } else {
+                    s3_error("PutObject", key, err)
+                }
+            })?;
+        Metrics::add(&self.metrics.bytes_written, len);
+        Ok(out.e_tag().map(str::to_owned))
+    }
+
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), FsError> {
+        Metrics::inc(&self.metrics.delete);
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|err| s3_error("DeleteObject", key, err))?;
+        Ok(())
+    }
+
+    /// Deletes up to [`MAX_DELETE_BATCH`] keys in one request; any key S3 reports as not
+    /// deleted fails the call.
+    pub(crate) async fn delete_batch(&self, keys: &[String]) -> Result<(), FsError> {
+        let Some(first) = keys.first() else {
+            return Ok(());
+        };
+        if keys.len() == 1 {
+            return self.delete(first).await;
+        }
+        Metrics::inc(&self.metrics.delete);
+        let objects = keys
+            .iter()
+            .map(|k| ObjectIdentifier::builder().key(k).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|err| FsError::io(first, format!("DeleteObjects: {err}")))?;
+        let delete = Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(true)
+            .build()
+            .map_err(|err| FsError::io(first, format!("DeleteObjects: {err}")))?;
+        let out = self
+            .client
+            .delete_objects()
+            .bucket(&self.bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|err| s3_error("DeleteObjects", first, err))?;
+        if let Some(err) = out.errors().first() {
+            let key = err.key().unwrap_or(first);
+            return Err(FsError::io(
+                key,
+                format!(
+                    "DeleteObjects: {}: {}",
+                    err.code().unwrap_or("Unknown"),
+                    err.message().unwrap_or("")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn copy(&self, from: &str, to: &str) -> Result<Option<String>, FsError> {
+        Metrics::inc(&self.metrics.copy);
+        let out = self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .key(to)
+            .copy_source(encode_copy_source(&self.bucket, from))
+            .send()
+            .await
+            .map_err(|err| s3_error("CopyObject", from, err))?;
+        Ok(out
+            .copy_object_result()
+            .and_then(|r| r.e_tag())
+            .map(str::to_owned))
+    }
+}
