@@ -57,6 +57,19 @@ fn is_stale<F: Fs>(fs: &F, path: &str, lease: Duration) -> Result<bool, FsError>
     })
 }
 
+/// Removes stale claims whose document has left `inbox/`: what a host that
+/// died between moving a document and releasing its claim leaves behind.
+pub fn sweep<F: Fs>(fs: &F, root: &str, inbox: &str, opts: &ClaimOptions) -> Result<(), FsError> {
+    let dir = join(root, DIR);
+    for entry in fs.read_dir(&dir)? {
+        let path = join(&dir, &entry.name);
+        if fs.stat(&join(inbox, &entry.name))?.is_none() && is_stale(fs, &path, opts.lease)? {
+            release(fs, &path)?;
+        }
+    }
+    Ok(())
+}
+
 pub fn release<F: Fs>(fs: &F, path: &str) -> Result<(), FsError> {
     match fs.remove_file(path) {
         Err(e) if e.kind != ErrorKind::NotFound => Err(e),

@@ -4,7 +4,9 @@
 //! under a temporary name and renamed into place first; the document is moved
 //! second. So at any instant a document is in `inbox/` (maybe with metadata
 //! already in `processed/`, which a rerun reuses instead of counting again) or
-//! fully in `processed/` with its metadata.
+//! fully in `processed/` with its metadata. (Where a move is copy + delete,
+//! as on S3, a crash between the two leaves a fully processed document plus
+//! a stale copy in `inbox/`, which the rerun deletes by finishing the move.)
 
 use crate::claim::{self, Claim, ClaimOptions};
 use crate::clock::{ms_between, rfc3339};
@@ -117,6 +119,9 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
             outcome,
         });
     }
+    if let Some(c) = &opts.claims {
+        claim::sweep(fs, opts.root, &dirs.inbox, c)?;
+    }
     report.timings.total_ms = ms_between(started, fs.now());
     Ok(report)
 }
@@ -157,20 +162,37 @@ fn process_one<F: Fs>(
     if let Some(meta) = finished_meta(fs, &meta_path, &dst, name, size) {
         report.timings.read_ms += ms_between(t, fs.now());
         let t = fs.now();
-        fs.rename(&src, &dst).map_err(DocFailure::Store)?;
+        // Where rename is copy + delete (S3), the crash may have fallen
+        // between the two for the metadata too.
+        match fs.remove_file(&tmp_path(&dirs.processed, name)) {
+            Err(e) if e.kind != ErrorKind::NotFound => return Err(DocFailure::Store(e)),
+            _ => {}
+        }
+        if !move_doc(fs, &src, &dst)? {
+            return Ok(None);
+        }
         report.timings.move_ms += ms_between(t, fs.now());
         return Ok(Some(Outcome::Resumed(meta)));
     }
 
-    let file = fs.open(&src).map_err(|e| DocFailure::Bad(e.message))?;
+    // Another host may have finished this document since we listed it.
+    let file = match fs.open(&src) {
+        Ok(file) => file,
+        Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(DocFailure::Bad(e.message)),
+    };
     report.timings.read_ms += ms_between(t, fs.now());
     let mut counter = Counter::default();
     let mut offset = 0u64;
     loop {
         let t = fs.now();
-        let bytes = fs
-            .read_at(&file, offset, chunk)
-            .map_err(|e| DocFailure::Bad(format!("read failed at byte {offset}: {}", e.message)))?;
+        let bytes = match fs.read_at(&file, offset, chunk) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
+            Err(e) => {
+                return Err(DocFailure::Bad(format!("read failed at byte {offset}: {}", e.message)));
+            }
+        };
         let t2 = fs.now();
         report.timings.read_ms += ms_between(t, t2);
         if bytes.is_empty() {
@@ -198,13 +220,25 @@ fn process_one<F: Fs>(
     write_atomically(fs, &dirs.processed, &meta_path, name, &json).map_err(DocFailure::Store)?;
     let t2 = fs.now();
     report.timings.write_meta_ms += ms_between(t, t2);
-    fs.rename(&src, &dst).map_err(DocFailure::Store)?;
+    if !move_doc(fs, &src, &dst)? {
+        return Ok(None);
+    }
     report.timings.move_ms += ms_between(t2, fs.now());
     Ok(Some(Outcome::Processed(meta)))
 }
 
-/// Metadata that an interrupted run left for exactly this document: the
-/// document was not moved yet and its size still matches.
+/// `false` when the document is already gone: another host finished it.
+fn move_doc<F: Fs>(fs: &F, src: &str, dst: &str) -> Result<bool, DocFailure> {
+    match fs.rename(src, dst) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(DocFailure::Store(e)),
+    }
+}
+
+/// Metadata that an interrupted run left for exactly this document (same
+/// name and size). The document may not have been moved yet, or, on a store
+/// where a move is copy + delete (S3), copied but not yet deleted.
 fn finished_meta<F: Fs>(
     fs: &F,
     meta_path: &str,
@@ -212,15 +246,17 @@ fn finished_meta<F: Fs>(
     name: &str,
     size: u64,
 ) -> Option<DocumentMeta> {
-    if !matches!(fs.stat(dst), Ok(None)) {
-        return None;
+    match fs.stat(dst) {
+        Ok(None) => {}
+        Ok(Some(copied)) if copied.size == size => {}
+        _ => return None,
     }
     let bytes = read_small(fs, meta_path, META_LIMIT).ok()??;
     let meta: DocumentMeta = serde_json::from_slice(&bytes).ok()?;
     (meta.filename == name && meta.size_bytes == size).then_some(meta)
 }
 
-/// Writes `dir/.<name>.<suffix>.tmp` then renames it to `path`, so readers
+/// Writes `dir/.<name>.docproc.tmp` then renames it to `path`, so readers
 /// never see a half-written file.
 fn write_atomically<F: Fs>(
     fs: &F,
@@ -229,9 +265,13 @@ fn write_atomically<F: Fs>(
     name: &str,
     data: &[u8],
 ) -> Result<(), FsError> {
-    let tmp = join(dir, &format!(".{name}.docproc.tmp"));
+    let tmp = tmp_path(dir, name);
     fs.write_file(&tmp, data)?;
     fs.rename(&tmp, path)
+}
+
+fn tmp_path(dir: &str, name: &str) -> String {
+    join(dir, &format!(".{name}.docproc.tmp"))
 }
 
 fn fail_one<F: Fs>(

@@ -182,9 +182,10 @@ struct EngineArgs {
     /// Run this component file instead of the embedded one.
     #[arg(long, value_name = "FILE", env = "DOCPROC_COMPONENT")]
     component: Option<PathBuf>,
-    /// Stop a workload that runs longer than this many seconds.
-    #[arg(long, default_value_t = 3600)]
-    timeout: u64,
+    /// Stop a workload that runs longer than this many seconds
+    /// (fractions allowed).
+    #[arg(long, default_value_t = 3600.0, value_name = "SECS")]
+    timeout: f64,
     /// Linear-memory limit of each instance, in MiB.
     #[arg(long, default_value_t = 1024)]
     memory_limit: usize,
@@ -200,7 +201,8 @@ impl EngineArgs {
             None => ComponentSource::Embedded,
         };
         let mut options = RuntimeOptions {
-            timeout: Duration::from_secs(self.timeout),
+            timeout: Duration::try_from_secs_f64(self.timeout)
+                .context("--timeout must be a positive number of seconds")?,
             memory_limit: self.memory_limit << 20,
             ..RuntimeOptions::default()
         };
@@ -219,6 +221,14 @@ fn main() -> ProcessExit {
             return ProcessExit::from(if e.use_stderr() { ExitCode::Usage as u8 } else { 0 });
         }
     };
+    // Logs go to stderr, warnings and up unless RUST_LOG says otherwise.
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(rt) => rt,
         Err(e) => {

@@ -21,7 +21,7 @@ pub enum HostError {
         message: String,
     },
     #[error("the workload ran longer than the {seconds}s time limit and was stopped")]
-    Timeout { seconds: u64 },
+    Timeout { seconds: f64 },
     #[error("the workload needed more than the {mib} MiB memory limit and was stopped")]
     OutOfMemory { mib: u64 },
     #[error("invalid shard {index} of {count}: index must be below count, count at least 1")]

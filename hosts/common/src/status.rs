@@ -36,7 +36,11 @@ pub async fn status(backend: &Backend, root: &str) -> Result<Status> {
         ("processed", Some(".meta.json"), &mut out.processed),
         ("failed", Some(".error.json"), &mut out.failed),
     ] {
-        let rel = if root.is_empty() { dir.to_string() } else { format!("{root}/{dir}") };
+        let rel = if root.is_empty() {
+            dir.to_string()
+        } else {
+            format!("{root}/{dir}")
+        };
         let files = match backend {
             Backend::Local(base) => local_files(base, root, &rel)?,
             Backend::S3(s3) => s3_files(s3, root, &rel).await?,
@@ -87,9 +91,17 @@ async fn s3_files(s3: &crate::s3::S3Backend, root: &str, rel: &str) -> Result<Ve
             if !root.is_empty() {
                 match s3.fs.stat(root).await {
                     Ok(attr) if attr.is_dir() => {}
-                    Ok(_) => return Err(HostError::NotADir { path: s3.locate(root).into() }.into()),
+                    Ok(_) => {
+                        return Err(HostError::NotADir {
+                            path: s3.locate(root).into(),
+                        }
+                        .into());
+                    }
                     Err(FsError::NotFound(_)) => {
-                        return Err(HostError::NoSuchDir { path: s3.locate(root).into() }.into());
+                        return Err(HostError::NoSuchDir {
+                            path: s3.locate(root).into(),
+                        }
+                        .into());
                     }
                     Err(e) => return Err(e).with_context(|| s3.locate(root)),
                 }

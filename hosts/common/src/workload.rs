@@ -290,7 +290,7 @@ fn classify(
         Err(e) if e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt) => {
             Err(Failure::Host(
                 HostError::Timeout {
-                    seconds: rt.options.timeout.as_secs(),
+                    seconds: rt.options.timeout.as_secs_f64(),
                 }
                 .into(),
             ))

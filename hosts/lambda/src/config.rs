@@ -60,9 +60,11 @@ impl BackendConfig {
                 "both MOUNT_PATH ({mount}) and BUCKET ({bucket}) are set: set MOUNT_PATH for the \
                  S3 Files mount or BUCKET (with optional PREFIX) for the S3 API, not both"
             )),
-            (None, None) => Err("neither MOUNT_PATH nor BUCKET is set: set MOUNT_PATH to the S3 Files \
+            (None, None) => Err(
+                "neither MOUNT_PATH nor BUCKET is set: set MOUNT_PATH to the S3 Files \
                  mount (e.g. /mnt/docs) or BUCKET (with optional PREFIX) to use the S3 API"
-                .to_string()),
+                    .to_string(),
+            ),
         }
     }
 
@@ -81,9 +83,9 @@ impl BackendConfig {
     }
 }
 
-/// The mount is checked on every invocation: if Lambda could not attach
-/// the access point, the directory is missing or empty of a root, and the
-/// core would otherwise fail on the first document with a vaguer message.
+/// Checked on every invocation, because a function whose access point is
+/// not attached still starts: the path is then simply missing, and the
+/// core would fail later with a vaguer message.
 pub fn mount_backend(path: &Path) -> Result<Backend, String> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Ok(Backend::Local(path.to_path_buf())),
@@ -92,7 +94,11 @@ pub fn mount_backend(path: &Path) -> Result<Backend, String> {
             "MOUNT_PATH={}: {} (is the S3 Files access point attached to the function as \
              its file system, mounted at this path?)",
             path.display(),
-            if e.kind() == std::io::ErrorKind::NotFound { "no such directory".to_string() } else { e.to_string() }
+            if e.kind() == std::io::ErrorKind::NotFound {
+                "no such directory".to_string()
+            } else {
+                e.to_string()
+            }
         )),
     }
 }
@@ -111,18 +117,43 @@ mod tests {
     use super::*;
 
     fn from(vars: &[(&str, &str)]) -> Result<BackendConfig, String> {
-        BackendConfig::from_lookup(|name| vars.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string()))
+        BackendConfig::from_lookup(|name| {
+            vars.iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        })
     }
 
     #[test]
     fn one_of_mount_or_bucket() {
-        assert!(matches!(from(&[("MOUNT_PATH", "/mnt/docs")]), Ok(BackendConfig::Mount(p)) if p == Path::new("/mnt/docs")));
-        let Ok(BackendConfig::S3(t)) = from(&[("BUCKET", "b"), ("PREFIX", "/before/"), ("AWS_REGION", "eu-west-1")]) else {
+        assert!(
+            matches!(from(&[("MOUNT_PATH", "/mnt/docs")]), Ok(BackendConfig::Mount(p)) if p == Path::new("/mnt/docs"))
+        );
+        let Ok(BackendConfig::S3(t)) = from(&[
+            ("BUCKET", "b"),
+            ("PREFIX", "/before/"),
+            ("AWS_REGION", "eu-west-1"),
+        ]) else {
             panic!("expected S3")
         };
-        assert_eq!((t.url.as_str(), t.region.as_deref(), t.force_path_style), ("s3://b/before", Some("eu-west-1"), false));
-        assert!(from(&[]).unwrap_err().contains("neither MOUNT_PATH nor BUCKET"));
-        assert!(from(&[("MOUNT_PATH", ""), ("BUCKET", " ")]).unwrap_err().contains("neither"));
-        assert!(from(&[("MOUNT_PATH", "/mnt/docs"), ("BUCKET", "b")]).unwrap_err().contains("both"));
+        assert_eq!(
+            (t.url.as_str(), t.region.as_deref(), t.force_path_style),
+            ("s3://b/before", Some("eu-west-1"), false)
+        );
+        assert!(
+            from(&[])
+                .unwrap_err()
+                .contains("neither MOUNT_PATH nor BUCKET")
+        );
+        assert!(
+            from(&[("MOUNT_PATH", ""), ("BUCKET", " ")])
+                .unwrap_err()
+                .contains("neither")
+        );
+        assert!(
+            from(&[("MOUNT_PATH", "/mnt/docs"), ("BUCKET", "b")])
+                .unwrap_err()
+                .contains("both")
+        );
     }
 }

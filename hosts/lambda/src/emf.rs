@@ -33,7 +33,10 @@ pub struct Record {
 impl Record {
     pub fn new(dimensions: &[(&'static str, &str)]) -> Record {
         Record {
-            dimensions: dimensions.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            dimensions: dimensions
+                .iter()
+                .map(|(k, v)| (*k, v.to_string()))
+                .collect(),
             ..Record::default()
         }
     }
@@ -103,13 +106,19 @@ mod tests {
             .property("request_id", "abc");
         let v = r.to_json(1_700_000_000_000);
         assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Namespace"], "docproc");
-        assert_eq!(v["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([["approach", "mode"]]));
+        assert_eq!(
+            v["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["approach", "mode"]])
+        );
         assert_eq!(
             v["_aws"]["CloudWatchMetrics"][0]["Metrics"],
             json!([{"Name": "FilesProcessed", "Unit": "Count"}, {"Name": "TotalMs", "Unit": "Milliseconds"}])
         );
         assert_eq!(v["_aws"]["Timestamp"], 1_700_000_000_000u64);
-        assert_eq!((v["FilesProcessed"].as_f64(), v["approach"].as_str()), (Some(20.0), Some("s3-api")));
+        assert_eq!(
+            (v["FilesProcessed"].as_f64(), v["approach"].as_str()),
+            (Some(20.0), Some("s3-api"))
+        );
         assert_eq!(v["request_id"], "abc");
     }
 }

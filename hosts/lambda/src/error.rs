@@ -24,6 +24,11 @@ impl ErrorKind {
             ErrorKind::RunFailed => "RunFailed",
         }
     }
+
+    /// Everything but a failed run is found before any document is touched.
+    pub fn refused_before_work(self) -> bool {
+        self != ErrorKind::RunFailed
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

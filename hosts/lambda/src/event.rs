@@ -75,10 +75,16 @@ pub const EXPECTED: &str = r#"expected {"mode": "process" | "status" | "walk" | 
 /// What to run: a workload over some shards, or a status listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
-    Status { root: String },
+    Status {
+        root: String,
+    },
     /// `only` is one shard of `count` (a fan-out worker); `None` runs all
     /// `count` shards in this invocation.
-    Run { job: Job, count: u32, only: Option<u32> },
+    Run {
+        job: Job,
+        count: u32,
+        only: Option<u32>,
+    },
 }
 
 impl Event {
@@ -153,7 +159,10 @@ mod tests {
     #[test]
     fn defaults_and_per_mode_options() {
         assert_eq!(
-            Event::parse(json!({"mode": "process"})).unwrap().plan().unwrap(),
+            Event::parse(json!({"mode": "process"}))
+                .unwrap()
+                .plan()
+                .unwrap(),
             Plan::Run {
                 job: Job::ProcessInbox {
                     root: String::new(),
@@ -164,7 +173,9 @@ mod tests {
                 only: None
             }
         );
-        let hash = Event::parse(json!({"mode": "hash", "root": "data", "shard_index": 1, "shard_count": 4}));
+        let hash = Event::parse(
+            json!({"mode": "hash", "root": "data", "shard_index": 1, "shard_count": 4}),
+        );
         assert_eq!(
             hash.unwrap().plan().unwrap(),
             Plan::Run {
@@ -182,10 +193,22 @@ mod tests {
     #[test]
     fn refuses_unknown_mistyped_and_misplaced_fields() {
         for (event, needle) in [
-            (json!({"mode": "process", "shard_indx": 1}), "unknown field `shard_indx`"),
-            (json!({"mode": "process", "shard_count": "4"}), "invalid type"),
-            (json!({"mode": "walk", "out_dir": "x"}), "unknown field `out_dir`"),
-            (json!({"mode": "status", "shard_count": 2}), "unknown field `shard_count`"),
+            (
+                json!({"mode": "process", "shard_indx": 1}),
+                "unknown field `shard_indx`",
+            ),
+            (
+                json!({"mode": "process", "shard_count": "4"}),
+                "invalid type",
+            ),
+            (
+                json!({"mode": "walk", "out_dir": "x"}),
+                "unknown field `out_dir`",
+            ),
+            (
+                json!({"mode": "status", "shard_count": 2}),
+                "unknown field `shard_count`",
+            ),
             (json!({"mode": "delete"}), "unknown variant `delete`"),
             (json!({"root": "x"}), "missing field `mode`"),
             (json!("process"), "bad event"),

@@ -79,7 +79,10 @@ impl State {
         options: RuntimeOptions,
         started: Instant,
     ) -> anyhow::Result<State> {
-        let runtime = Arc::new(Runtime::new(&docproc_host::ComponentSource::Embedded, options)?);
+        let runtime = Arc::new(Runtime::new(
+            &docproc_host::ComponentSource::Embedded,
+            options,
+        )?);
         Ok(State {
             runtime,
             config,
@@ -104,7 +107,9 @@ impl State {
     async fn backend(&self, config: &BackendConfig) -> Result<Arc<Backend>, HandlerError> {
         let unavailable = |m: String| HandlerError::new(ErrorKind::BackendUnavailable, m);
         match config {
-            BackendConfig::Mount(path) => config::mount_backend(path).map(Arc::new).map_err(unavailable),
+            BackendConfig::Mount(path) => config::mount_backend(path)
+                .map(Arc::new)
+                .map_err(unavailable),
             BackendConfig::S3(target) => {
                 let backend = self
                     .s3
@@ -123,7 +128,11 @@ impl State {
     }
 }
 
-pub async fn handle(state: &State, ctx: &Invocation, payload: Value) -> Result<Response, HandlerError> {
+pub async fn handle(
+    state: &State,
+    ctx: &Invocation,
+    payload: Value,
+) -> Result<Response, HandlerError> {
     let started = Instant::now();
     let cold_start = !state.served.swap(true, Ordering::SeqCst);
     let span = info_span!("invocation", request_id = %ctx.request_id);
@@ -133,15 +142,26 @@ pub async fn handle(state: &State, ctx: &Invocation, payload: Value) -> Result<R
         Some(m @ ("process" | "status" | "walk" | "hash")) => m.to_string(),
         _ => "invalid".to_string(),
     };
-    let result = invoke(state, ctx, payload, cold_start, started).instrument(span.clone()).await;
+    let result = invoke(state, ctx, payload, cold_start, started)
+        .instrument(span.clone())
+        .await;
     if let Err(e) = &result {
         span.in_scope(|| {
-            error!(
-                request_id = %ctx.request_id,
-                error_type = e.kind.as_str(),
-                error = %e.message,
-                "invocation failed; nothing was changed"
-            )
+            if e.kind.refused_before_work() {
+                error!(
+                    request_id = %ctx.request_id,
+                    error_type = e.kind.as_str(),
+                    error = %e.message,
+                    "invocation refused; nothing was changed"
+                )
+            } else {
+                error!(
+                    request_id = %ctx.request_id,
+                    error_type = e.kind.as_str(),
+                    error = %e.message,
+                    "invocation failed; finished documents stay finished, rerun to do the rest"
+                )
+            }
         });
         let approach = state.approach().map_or("unconfigured", Approach::as_str);
         let mut record = emf::Record::new(&[("approach", approach), ("mode", &mode)]);
@@ -179,25 +199,47 @@ async fn invoke(
     let rt = &state.runtime;
     let (run, status) = match plan {
         Plan::Status { root } => {
-            let status = docproc_host::status::status(&backend, &root).await.map_err(failed)?;
+            let status = docproc_host::status::status(&backend, &root)
+                .await
+                .map_err(failed)?;
             (None, Some(status))
         }
         Plan::Run {
             job,
             count,
             only: Some(index),
-        } => (Some(docproc_host::run(rt, &backend, &job, Shard { index, count }).await.map_err(failed)?), None),
-        Plan::Run { job, count, only: None } => {
+        } => (
+            Some(
+                docproc_host::run(rt, &backend, &job, Shard { index, count })
+                    .await
+                    .map_err(failed)?,
+            ),
+            None,
+        ),
+        Plan::Run {
+            job,
+            count,
+            only: None,
+        } => {
             let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let report = docproc_host::run_sharded(rt.clone(), backend.clone(), job, count, parallel, |_| {})
-                .await
-                .map_err(failed)?;
+            let report = docproc_host::run_sharded(
+                rt.clone(),
+                backend.clone(),
+                job,
+                count,
+                parallel,
+                |_| {},
+            )
+            .await
+            .map_err(failed)?;
             (Some(report), None)
         }
     };
 
     let elapsed = ms(started.elapsed());
-    let metrics = run.as_ref().map_or_else(|| Metrics::of_status(elapsed), Metrics::of_run);
+    let metrics = run
+        .as_ref()
+        .map_or_else(|| Metrics::of_status(elapsed), Metrics::of_run);
     let mut response = Response {
         approach: config.approach(),
         mode,
@@ -231,7 +273,10 @@ async fn invoke(
     }
 
     let m = &response.metrics;
-    let mut record = emf::Record::new(&[("approach", response.approach.as_str()), ("mode", mode.as_str())]);
+    let mut record = emf::Record::new(&[
+        ("approach", response.approach.as_str()),
+        ("mode", mode.as_str()),
+    ]);
     m.add_to(&mut record);
     record.property("request_id", ctx.request_id.as_str());
     cold_start_metrics(&mut record, cold_start, state.init_ms);
@@ -256,7 +301,11 @@ async fn invoke(
 /// `InitMs` only on a cold start, so its average is the init time, not
 /// diluted by warm invocations; `ColdStart` always (its sum counts them).
 fn cold_start_metrics(record: &mut emf::Record, cold_start: bool, init_ms: f64) {
-    record.metric("ColdStart", emf::Unit::Count, if cold_start { 1.0 } else { 0.0 });
+    record.metric(
+        "ColdStart",
+        emf::Unit::Count,
+        if cold_start { 1.0 } else { 0.0 },
+    );
     if cold_start {
         record.metric("InitMs", emf::Unit::Milliseconds, init_ms);
     }

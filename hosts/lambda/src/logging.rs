@@ -14,7 +14,8 @@ pub fn init() {
     let level = std::env::var("AWS_LAMBDA_LOG_LEVEL")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_default();
-    let json = !std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("text"));
+    let json =
+        !std::env::var("AWS_LAMBDA_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("text"));
     let _ = try_init(&level, json, std::io::stderr);
 }
 
@@ -58,6 +59,7 @@ fn filter(level: &str) -> EnvFilter {
     };
     match simple {
         Some(l) => EnvFilter::default().add_directive(l.into()),
-        None => EnvFilter::try_new(level).unwrap_or_else(|_| EnvFilter::default().add_directive(LevelFilter::INFO.into())),
+        None => EnvFilter::try_new(level)
+            .unwrap_or_else(|_| EnvFilter::default().add_directive(LevelFilter::INFO.into())),
     }
 }

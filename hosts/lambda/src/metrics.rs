@@ -69,7 +69,10 @@ impl Metrics {
     }
 
     pub fn add_to(&self, record: &mut Record) {
-        let counts = [("FilesProcessed", self.files_processed), ("FilesFailed", self.files_failed)];
+        let counts = [
+            ("FilesProcessed", self.files_processed),
+            ("FilesFailed", self.files_failed),
+        ];
         for (name, value) in counts {
             if let Some(v) = value {
                 record.metric(name, Unit::Count, v as f64);

@@ -16,14 +16,23 @@ pub const DIR: &str = "reports";
 pub fn key(mode: &str, at: SystemTime, request_id: &str) -> String {
     let id: String = request_id
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     format!("{DIR}/{mode}-{}-{id}.json", compact_utc(at))
 }
 
 /// `YYYYMMDDTHHMMSSZ`: sorts by time, and has no `:` (awkward in keys).
 pub fn compact_utc(at: SystemTime) -> String {
-    let secs = at.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = at
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = (secs / 86_400, secs % 86_400);
     let (y, m, d) = civil_from_days(days as i64);
     format!(
@@ -55,7 +64,8 @@ pub async fn write(backend: &Backend, key: &str, body: &[u8]) -> Result<()> {
     match backend {
         Backend::Local(root) => {
             let dir = root.join(dir);
-            std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("{}: cannot create", dir.display()))?;
             let tmp = dir.join(format!(".{name}.tmp"));
             let path = dir.join(name);
             std::fs::write(&tmp, body)
@@ -87,7 +97,13 @@ mod tests {
     fn keys_sort_by_time_and_are_safe() {
         let at = UNIX_EPOCH + Duration::from_secs(1_795_624_440);
         assert_eq!(compact_utc(at), "20261125T163400Z");
-        assert_eq!(compact_utc(UNIX_EPOCH + Duration::from_secs(951_782_400)), "20000229T000000Z");
-        assert_eq!(key("process", at, "a1/b:2"), "reports/process-20261125T163400Z-a1_b_2.json");
+        assert_eq!(
+            compact_utc(UNIX_EPOCH + Duration::from_secs(951_782_400)),
+            "20000229T000000Z"
+        );
+        assert_eq!(
+            key("process", at, "a1/b:2"),
+            "reports/process-20261125T163400Z-a1_b_2.json"
+        );
     }
 }

@@ -26,37 +26,86 @@ async fn process_status_walk_hash_over_a_mount() {
     let v = to_json(&r);
     eprintln!(
         "20 docs over a directory: handler {:.1} ms, core total {:.1} ms, init {:.1} ms ({:?})",
-        r.handler_ms, r.metrics.total_ms, r.init_ms, st.runtime().cache
+        r.handler_ms,
+        r.metrics.total_ms,
+        r.init_ms,
+        st.runtime().cache
     );
-    assert_eq!((v["approach"].as_str(), v["mode"].as_str()), (Some("s3-files-mount"), Some("process")));
+    assert_eq!(
+        (v["approach"].as_str(), v["mode"].as_str()),
+        (Some("s3-files-mount"), Some("process"))
+    );
     assert_eq!(v["request_id"], ctx.request_id.as_str());
     assert_eq!(v["cold_start"], true);
     assert_eq!(v["component_sha256"].as_str().unwrap().len(), 64);
-    assert_eq!((v["metrics"]["files_processed"].as_u64(), v["metrics"]["files_failed"].as_u64()), (Some(20), Some(1)));
-    for phase in ["list_ms", "read_ms", "process_ms", "write_meta_ms", "move_ms", "total_ms"] {
-        assert!(v["metrics"][phase].as_f64().is_some(), "{phase} missing: {v}");
+    assert_eq!(
+        (
+            v["metrics"]["files_processed"].as_u64(),
+            v["metrics"]["files_failed"].as_u64()
+        ),
+        (Some(20), Some(1))
+    );
+    for phase in [
+        "list_ms",
+        "read_ms",
+        "process_ms",
+        "write_meta_ms",
+        "move_ms",
+        "total_ms",
+    ] {
+        assert!(
+            v["metrics"][phase].as_f64().is_some(),
+            "{phase} missing: {v}"
+        );
     }
     assert_eq!(v["run"]["report"]["processed"], 20);
     assert!(v["run"]["report"]["words"].as_u64().unwrap() > 20 * 500);
     assert_eq!(names(&dir.path().join("inbox")), Vec::<String>::new());
     assert_eq!(names(&dir.path().join("processed")).len(), 40);
-    assert_eq!(names(&dir.path().join("failed")), ["latin1.txt", "latin1.txt.error.json"]);
+    assert_eq!(
+        names(&dir.path().join("failed")),
+        ["latin1.txt", "latin1.txt.error.json"]
+    );
 
     // The report beside the documents is the full response, written whole.
     let reports = names(&dir.path().join("reports"));
     assert_eq!(reports.len(), 1, "{reports:?}");
     let report_name = &reports[0];
-    assert!(report_name.starts_with("process-") && report_name.ends_with(&format!("-{}.json", ctx.request_id)));
-    assert_eq!(v["report"], dir.path().join("reports").join(report_name).display().to_string());
-    let saved: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(dir.path().join("reports").join(report_name)).unwrap()).unwrap();
+    assert!(
+        report_name.starts_with("process-")
+            && report_name.ends_with(&format!("-{}.json", ctx.request_id))
+    );
+    assert_eq!(
+        v["report"],
+        dir.path()
+            .join("reports")
+            .join(report_name)
+            .display()
+            .to_string()
+    );
+    let saved: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("reports").join(report_name)).unwrap(),
+    )
+    .unwrap();
     assert_eq!(saved["request_id"], v["request_id"]);
-    assert_eq!(saved["run"]["report"]["documents"].as_array().unwrap().len(), 21);
+    assert_eq!(
+        saved["run"]["report"]["documents"]
+            .as_array()
+            .unwrap()
+            .len(),
+        21
+    );
 
     // The log carries the request id on every line of the invocation.
     let lines = log_lines(&ctx.request_id);
-    let done = lines.iter().find(|l| l["message"] == "invocation done").expect("done line");
-    assert_eq!((done["files_processed"].as_u64(), done["approach"].as_str()), (Some(20), Some("s3-files-mount")));
+    let done = lines
+        .iter()
+        .find(|l| l["message"] == "invocation done")
+        .expect("done line");
+    assert_eq!(
+        (done["files_processed"].as_u64(), done["approach"].as_str()),
+        (Some(20), Some("s3-files-mount"))
+    );
     assert!(lines.iter().all(|l| l["level"].is_string()));
 
     // Warm: same state, nothing left to do.
@@ -75,11 +124,16 @@ async fn process_status_walk_hash_over_a_mount() {
     let (_, walk) = invoke(&st, "walk", json!({"mode": "walk", "root": "processed"})).await;
     assert_eq!(to_json(&walk.unwrap())["metrics"]["files_processed"], 40);
 
-    let (_, hash) = invoke(&st, "hash", json!({"mode": "hash", "root": "processed", "out_dir": "sums"})).await;
+    let (_, hash) = invoke(
+        &st,
+        "hash",
+        json!({"mode": "hash", "root": "processed", "out_dir": "sums"}),
+    )
+    .await;
     let hash = to_json(&hash.unwrap());
     assert_eq!(hash["metrics"]["files_processed"], 40);
     assert_eq!(names(&dir.path().join("sums")).len(), 40);
-    assert_eq!(names(&dir.path().join("reports")).len(), 6);
+    assert_eq!(names(&dir.path().join("reports")).len(), 5);
 }
 
 #[tokio::test]
@@ -99,7 +153,10 @@ async fn shards_split_the_inbox_and_a_whole_run_takes_them_all() {
     assert_eq!(names(&dir.path().join("inbox")).len() as u64, 20 - done);
     let (_, rest) = invoke(&st, "rest", json!({"mode": "process", "shard_count": 4})).await;
     let rest = to_json(&rest.unwrap());
-    assert_eq!(rest["metrics"]["files_processed"].as_u64().unwrap(), 20 - done);
+    assert_eq!(
+        rest["metrics"]["files_processed"].as_u64().unwrap(),
+        20 - done
+    );
     assert!(names(&dir.path().join("inbox")).is_empty());
 }
 
@@ -116,8 +173,12 @@ async fn a_large_listing_is_cut_in_the_response_but_not_in_the_report() {
     assert_eq!(r["truncated"], true);
     assert_eq!(r["status"]["inbox"]["count"], 150);
     assert_eq!(r["status"]["inbox"]["names"].as_array().unwrap().len(), 100);
-    let saved: serde_json::Value = serde_json::from_slice(&std::fs::read(r["report"].as_str().unwrap()).unwrap()).unwrap();
-    assert_eq!(saved["status"]["inbox"]["names"].as_array().unwrap().len(), 150);
+    let saved: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(r["report"].as_str().unwrap()).unwrap()).unwrap();
+    assert_eq!(
+        saved["status"]["inbox"]["names"].as_array().unwrap().len(),
+        150
+    );
 }
 
 /// Each refusal: a clear error, a log line with the request id, and the
@@ -128,23 +189,80 @@ async fn refusals_say_why_log_it_and_change_nothing() {
     let before = tree(dir.path());
     let file = dir.path().join("inbox/doc-0001.txt");
     let missing = PathBuf::from("/mnt/docproc-test-not-mounted");
-    let cases: Vec<(Result<BackendConfig, String>, serde_json::Value, ErrorKind, &str)> = vec![
-        (BackendConfig::from_lookup(|_| None), json!({"mode": "process"}), ErrorKind::Misconfigured, "neither MOUNT_PATH nor BUCKET"),
+    let cases: Vec<(
+        Result<BackendConfig, String>,
+        serde_json::Value,
+        ErrorKind,
+        &str,
+    )> = vec![
         (
-            BackendConfig::from_lookup(|k| (k == "MOUNT_PATH" || k == "BUCKET").then(|| "x".to_string())),
+            BackendConfig::from_lookup(|_| None),
+            json!({"mode": "process"}),
+            ErrorKind::Misconfigured,
+            "neither MOUNT_PATH nor BUCKET",
+        ),
+        (
+            BackendConfig::from_lookup(|k| {
+                (k == "MOUNT_PATH" || k == "BUCKET").then(|| "x".to_string())
+            }),
             json!({"mode": "process"}),
             ErrorKind::Misconfigured,
             "both MOUNT_PATH",
         ),
-        (Ok(BackendConfig::Mount(missing)), json!({"mode": "process"}), ErrorKind::BackendUnavailable, "/mnt/docproc-test-not-mounted: no such directory"),
-        (Ok(BackendConfig::Mount(file)), json!({"mode": "process"}), ErrorKind::BackendUnavailable, "not a directory"),
-        (Ok(BackendConfig::Mount(dir.path().into())), json!({"mode": "process", "shard_indx": 1}), ErrorKind::BadEvent, "unknown field `shard_indx`"),
-        (Ok(BackendConfig::Mount(dir.path().into())), json!({"mode": "process", "chunk_size": "big"}), ErrorKind::BadEvent, "invalid type"),
-        (Ok(BackendConfig::Mount(dir.path().into())), json!({"mode": "remove"}), ErrorKind::BadEvent, "unknown variant `remove`"),
-        (Ok(BackendConfig::Mount(dir.path().into())), json!({"shard_count": 2}), ErrorKind::BadEvent, "missing field `mode`"),
-        (Ok(BackendConfig::Mount(dir.path().into())), json!([1, 2]), ErrorKind::BadEvent, "bad event"),
-        (Ok(BackendConfig::Mount(dir.path().into())), json!({"mode": "walk", "shard_index": 3, "shard_count": 2}), ErrorKind::BadEvent, "invalid shard 3 of 2"),
-        (Ok(BackendConfig::Mount(dir.path().into())), json!({"mode": "process", "root": "nope"}), ErrorKind::RunFailed, "nope"),
+        (
+            Ok(BackendConfig::Mount(missing)),
+            json!({"mode": "process"}),
+            ErrorKind::BackendUnavailable,
+            "/mnt/docproc-test-not-mounted: no such directory",
+        ),
+        (
+            Ok(BackendConfig::Mount(file)),
+            json!({"mode": "process"}),
+            ErrorKind::BackendUnavailable,
+            "not a directory",
+        ),
+        (
+            Ok(BackendConfig::Mount(dir.path().into())),
+            json!({"mode": "process", "shard_indx": 1}),
+            ErrorKind::BadEvent,
+            "unknown field `shard_indx`",
+        ),
+        (
+            Ok(BackendConfig::Mount(dir.path().into())),
+            json!({"mode": "process", "chunk_size": "big"}),
+            ErrorKind::BadEvent,
+            "invalid type",
+        ),
+        (
+            Ok(BackendConfig::Mount(dir.path().into())),
+            json!({"mode": "remove"}),
+            ErrorKind::BadEvent,
+            "unknown variant `remove`",
+        ),
+        (
+            Ok(BackendConfig::Mount(dir.path().into())),
+            json!({"shard_count": 2}),
+            ErrorKind::BadEvent,
+            "missing field `mode`",
+        ),
+        (
+            Ok(BackendConfig::Mount(dir.path().into())),
+            json!([1, 2]),
+            ErrorKind::BadEvent,
+            "bad event",
+        ),
+        (
+            Ok(BackendConfig::Mount(dir.path().into())),
+            json!({"mode": "walk", "shard_index": 3, "shard_count": 2}),
+            ErrorKind::BadEvent,
+            "invalid shard 3 of 2",
+        ),
+        (
+            Ok(BackendConfig::Mount(dir.path().into())),
+            json!({"mode": "process", "root": "nope"}),
+            ErrorKind::RunFailed,
+            "nope",
+        ),
     ];
     for (config, event, kind, needle) in cases {
         let st = state(config);
@@ -155,7 +273,10 @@ async fn refusals_say_why_log_it_and_change_nothing() {
         let diagnostic = lambda_runtime::Diagnostic::from(e.clone());
         assert_eq!(diagnostic.error_type, kind.as_str());
         let lines = log_lines(&ctx.request_id);
-        let line = lines.iter().find(|l| l["level"] == "ERROR").unwrap_or_else(|| panic!("{event}: no error line in {lines:?}"));
+        let line = lines
+            .iter()
+            .find(|l| l["level"] == "ERROR")
+            .unwrap_or_else(|| panic!("{event}: no error line in {lines:?}"));
         assert_eq!(line["error_type"], kind.as_str());
         assert!(line["error"].as_str().unwrap().contains(needle));
         assert_eq!(tree(dir.path()), before, "{event} changed the mount");

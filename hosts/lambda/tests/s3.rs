@@ -43,7 +43,8 @@ async fn bucket(test: &str) -> TestBucket {
 
 async fn seed(b: &TestBucket, prefix: &str, docs: usize) {
     for (name, text) in docproc_host::seed::documents(docs, 1) {
-        b.put(&format!("{prefix}/inbox/{name}"), text.into_bytes()).await;
+        b.put(&format!("{prefix}/inbox/{name}"), text.into_bytes())
+            .await;
     }
 }
 
@@ -65,16 +66,34 @@ async fn process_over_the_s3_api_reports_like_the_mount() {
     assert_eq!(v["metrics"]["files_processed"], 20);
     assert_eq!(v["metrics"]["files_failed"], 0);
     let keys = b.keys().await;
-    assert_eq!(keys.iter().filter(|k| k.starts_with("before/processed/") && k.ends_with(".meta.json")).count(), 20);
-    assert!(!keys.iter().any(|k| k.starts_with("before/inbox/doc-")), "{keys:?}");
+    assert_eq!(
+        keys.iter()
+            .filter(|k| k.starts_with("before/processed/") && k.ends_with(".meta.json"))
+            .count(),
+        20
+    );
+    assert!(
+        !keys.iter().any(|k| k.starts_with("before/inbox/doc-")),
+        "{keys:?}"
+    );
 
     let report_key = keys
         .iter()
-        .find(|k| k.starts_with("before/reports/process-") && k.ends_with(&format!("-{}.json", ctx.request_id)))
+        .find(|k| {
+            k.starts_with("before/reports/process-")
+                && k.ends_with(&format!("-{}.json", ctx.request_id))
+        })
         .unwrap_or_else(|| panic!("no report in {keys:?}"));
     assert_eq!(v["report"], format!("s3://{}/{report_key}", b.name));
-    let saved: serde_json::Value = serde_json::from_slice(&b.get(report_key).await.unwrap()).unwrap();
-    assert_eq!((saved["request_id"].as_str(), saved["metrics"]["files_processed"].as_u64()), (Some(ctx.request_id.as_str()), Some(20)));
+    let saved: serde_json::Value =
+        serde_json::from_slice(&b.get(report_key).await.unwrap()).unwrap();
+    assert_eq!(
+        (
+            saved["request_id"].as_str(),
+            saved["metrics"]["files_processed"].as_u64()
+        ),
+        (Some(ctx.request_id.as_str()), Some(20))
+    );
     assert!(!keys.iter().any(|k| k.contains(".tmp")), "{keys:?}");
 
     // Warm: the connected client is reused, and documents put since the
@@ -82,7 +101,13 @@ async fn process_over_the_s3_api_reports_like_the_mount() {
     b.put("before/inbox/late.txt", "one more document\n").await;
     let (_, again) = invoke(&st, "s3-again", json!({"mode": "process"})).await;
     let again = to_json(&again.unwrap());
-    assert_eq!((again["cold_start"].as_bool(), again["metrics"]["files_processed"].as_u64()), (Some(false), Some(1)));
+    assert_eq!(
+        (
+            again["cold_start"].as_bool(),
+            again["metrics"]["files_processed"].as_u64()
+        ),
+        (Some(false), Some(1))
+    );
 
     let (_, status) = invoke(&st, "s3-status", json!({"mode": "status"})).await;
     let status = to_json(&status.unwrap());
@@ -98,9 +123,17 @@ async fn status_of_a_fresh_prefix_is_empty_and_a_missing_root_is_an_error() {
     let st = state(Ok(config(&b.name, "p")));
     let (_, r) = invoke(&st, "s3-status", json!({"mode": "status"})).await;
     let r = to_json(&r.unwrap());
-    assert_eq!(r["status"]["inbox"]["names"], json!(["doc-0001.txt", "doc-0002.txt", "doc-0003.txt"]));
+    assert_eq!(
+        r["status"]["inbox"]["names"],
+        json!(["doc-0001.txt", "doc-0002.txt", "doc-0003.txt"])
+    );
     assert_eq!(r["status"]["processed"]["count"], 0);
-    let (_, e) = invoke(&st, "s3-status-missing", json!({"mode": "status", "root": "nope"})).await;
+    let (_, e) = invoke(
+        &st,
+        "s3-status-missing",
+        json!({"mode": "status", "root": "nope"}),
+    )
+    .await;
     let e = e.unwrap_err();
     assert_eq!(e.kind, ErrorKind::RunFailed);
     assert!(e.message.contains("nope: no such directory"), "{e}");
@@ -117,7 +150,12 @@ async fn a_missing_bucket_is_refused_clearly_and_nothing_moves() {
     assert_eq!(e.kind, ErrorKind::BackendUnavailable);
     assert!(e.message.contains("-gone: no such bucket"), "{e}");
     let lines = log_lines(&ctx.request_id);
-    assert!(lines.iter().any(|l| l["level"] == "ERROR" && l["error_type"] == "BackendUnavailable"), "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["level"] == "ERROR" && l["error_type"] == "BackendUnavailable"),
+        "{lines:?}"
+    );
 
     // A malformed event never reaches the bucket.
     let st = state(Ok(config(&b.name, "before")));

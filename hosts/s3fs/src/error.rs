@@ -52,6 +52,14 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     let status = status(&err);
+    // The object is gone (another client moved or deleted it since we
+    // listed): that is a missing file, not a failing store.
+    if err
+        .as_service_error()
+        .is_some_and(|e| e.code() == Some("NoSuchKey"))
+    {
+        return FsError::NotFound(key.to_owned());
+    }
     let message = match err.as_service_error() {
         Some(service) => {
             let code = service.code().unwrap_or("Unknown");

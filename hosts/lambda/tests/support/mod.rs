@@ -68,7 +68,11 @@ pub fn ctx(name: &str) -> Invocation {
     }
 }
 
-pub async fn invoke(state: &State, name: &str, event: Value) -> (Invocation, Result<Response, HandlerError>) {
+pub async fn invoke(
+    state: &State,
+    name: &str,
+    event: Value,
+) -> (Invocation, Result<Response, HandlerError>) {
     let ctx = ctx(name);
     let result = handle(state, &ctx, event).await;
     (ctx, result)
@@ -81,7 +85,9 @@ pub fn to_json(response: &Response) -> Value {
 
 pub fn names(dir: &Path) -> Vec<String> {
     let mut v: Vec<String> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+        Ok(rd) => rd
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
         Err(_) => Vec::new(),
     };
     v.sort();

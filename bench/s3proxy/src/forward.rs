@@ -1,0 +1,141 @@
+//! Each request: count it, hold it for the latency, pick a fault, then answer or forward.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{CONNECTION, HeaderName};
+use http::{Request, Response, Uri};
+use http_body_util::BodyExt;
+use http_body_util::combinators::BoxBody;
+use hyper::body::Incoming;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+
+use crate::fault;
+use crate::io::ConnControl;
+use crate::plan::{Active, Fault, Plan};
+use crate::stats::Counters;
+
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
+pub(crate) type ProxyBody = BoxBody<Bytes, BoxError>;
+
+pub(crate) struct Shared {
+    pub upstream: SocketAddr,
+    pub plan: Mutex<Active>,
+    pub response_latency: Mutex<Duration>,
+    pub stats: Counters,
+    client: Client<HttpConnector, Incoming>,
+}
+
+impl Shared {
+    pub fn new(upstream: SocketAddr, plan: Plan) -> Shared {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector);
+        Shared {
+            upstream,
+            plan: Mutex::new(Active::new(plan)),
+            response_latency: Mutex::new(Duration::ZERO),
+            stats: Counters::default(),
+            client,
+        }
+    }
+}
+
+/// Hop-by-hop headers: they describe one connection, not the request.
+const HOP_BY_HOP: [&str; 6] = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"];
+
+pub(crate) async fn handle(
+    shared: Arc<Shared>,
+    control: Arc<ConnControl>,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, BoxError> {
+    let method = req.method().as_str().to_owned();
+    shared.stats.request(&method);
+    let (latency, fault) = {
+        let mut plan = crate::lock(&shared.plan);
+        let path = req.uri().path();
+        let query = req.uri().query().unwrap_or("");
+        (plan.latency, plan.pick(&method, path, query))
+    };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(fault) = fault {
+        shared.stats.fault(fault);
+    }
+    let response = match fault {
+        Some(f @ (Fault::SlowDown | Fault::InternalError)) => {
+            // Read the request body first, so the client is not cut off mid-upload and
+            // sees the error response, as it would from S3.
+            let _ = req.into_body().collect().await;
+            return Ok(fault::error_response(f));
+        }
+        Some(Fault::Stall(d)) => {
+            tokio::time::sleep(d).await;
+            forward(&shared, req).await
+        }
+        Some(f @ (Fault::ResetMidBody | Fault::TruncatedBody)) => {
+            let response = match forward(&shared, req).await {
+                Ok(response) => response,
+                Err(e) => return Ok(fault::bad_gateway(&e)),
+            };
+            let (parts, body) = response.into_parts();
+            let body = body.collect().await?.to_bytes();
+            if f == Fault::ResetMidBody {
+                control.reset_on_close();
+            }
+            if body.len() < 2 {
+                // Nothing to cut: end the connection before the response instead.
+                return Err(format!("{} before the response", f.name()).into());
+            }
+            return Ok(Response::from_parts(parts, fault::cut_body(body, f)));
+        }
+        None => forward(&shared, req).await,
+    };
+    let mut response = match response {
+        Ok(response) => response,
+        Err(e) => return Ok(fault::bad_gateway(&e)),
+    };
+    strip_hop_by_hop(response.headers_mut());
+    let response_latency = *crate::lock(&shared.response_latency);
+    if !response_latency.is_zero() {
+        tokio::time::sleep(response_latency).await;
+    }
+    Ok(response.map(|b| b.map_err(BoxError::from).boxed()))
+}
+
+async fn forward(shared: &Shared, req: Request<Incoming>) -> Result<Response<Incoming>, BoxError> {
+    let (mut parts, body) = req.into_parts();
+    let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
+    parts.uri = Uri::builder()
+        .scheme("http")
+        .authority(shared.upstream.to_string())
+        .path_and_query(path_and_query)
+        .build()?;
+    // The Host header stays the client's: it is part of the SigV4 signature.
+    strip_hop_by_hop(&mut parts.headers);
+    shared.stats.forwarded();
+    Ok(shared.client.request(Request::from_parts(parts, body)).await?)
+}
+
+fn strip_hop_by_hop(headers: &mut http::HeaderMap) {
+    let named: Vec<HeaderName> = headers
+        .get_all(CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|name| HeaderName::try_from(name.trim()).ok())
+        .collect();
+    for name in named {
+        headers.remove(name);
+    }
+    for name in HOP_BY_HOP {
+        headers.remove(name);
+    }
+}

@@ -1,0 +1,268 @@
+//! The proxy between an aws-sdk-s3 client and the real local S3 server (SeaweedFS).
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use aws_sdk_s3::Client;
+use aws_sdk_s3::config::retry::RetryConfig;
+use aws_sdk_s3::config::timeout::TimeoutConfig;
+use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::primitives::ByteStream;
+use docproc_s3proxy::{Fault, Plan, Proxy, Rule};
+use docproc_testkit::{TestBucket, bucket, random_bytes, server};
+
+const BODY_LEN: usize = 256 * 1024;
+
+fn upstream() -> SocketAddr {
+    let endpoint = &server().endpoint;
+    endpoint
+        .strip_prefix("http://")
+        .and_then(|a| a.parse().ok())
+        .unwrap_or_else(|| panic!("{endpoint}: not http://IP:PORT"))
+}
+
+/// A client of the proxy with the server's credentials; `attempts` 1 turns retries off.
+fn client(proxy: &Proxy, attempts: u32, timeouts: TimeoutConfig) -> Client {
+    let s = server();
+    let retry = if attempts <= 1 {
+        RetryConfig::disabled()
+    } else {
+        RetryConfig::standard()
+            .with_max_attempts(attempts)
+            .with_initial_backoff(Duration::from_millis(10))
+    };
+    let config = aws_sdk_s3::Config::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(s.region.clone()))
+        .endpoint_url(proxy.endpoint())
+        .credentials_provider(Credentials::new(&s.access_key, &s.secret_key, None, None, "s3proxy-test"))
+        .force_path_style(true)
+        .retry_config(retry)
+        .timeout_config(timeouts)
+        .build();
+    Client::from_conf(config)
+}
+
+fn no_retries(proxy: &Proxy) -> Client {
+    client(proxy, 1, TimeoutConfig::disabled())
+}
+
+/// A bucket with one object "data.bin" of BODY_LEN bytes.
+async fn seeded(test: &str) -> (TestBucket, Vec<u8>) {
+    let b = bucket(test).await;
+    let data = random_bytes(BODY_LEN, 7);
+    b.put("data.bin", data.clone()).await;
+    (b, data)
+}
+
+async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(|e| format!("send: {}", DisplayErrorContext(&e)))?;
+    let body = out
+        .body
+        .collect()
+        .await
+        .map_err(|e| format!("body: {}", DisplayErrorContext(&e)))?;
+    Ok(body.to_vec())
+}
+
+#[tokio::test]
+async fn forwards_requests_unchanged() {
+    let (b, data) = seeded("proxy-forwards").await;
+    let proxy = Proxy::start(upstream(), Plan::default()).await.unwrap();
+    assert!(proxy.endpoint().starts_with("http://127.0.0.1:"));
+    let c = no_retries(&proxy);
+    // A signed PUT (with a body) and GET through the proxy: the signature still verifies.
+    c.put_object()
+        .bucket(&b.name)
+        .key("via-proxy.bin")
+        .body(ByteStream::from(data.clone()))
+        .send()
+        .await
+        .map_err(|e| DisplayErrorContext(e).to_string())
+        .unwrap();
+    assert_eq!(get(&c, &b.name, "via-proxy.bin").await.unwrap(), data);
+    let listed = c.list_objects_v2().bucket(&b.name).send().await.unwrap();
+    assert_eq!(listed.key_count(), Some(2));
+    let s = proxy.stats();
+    assert_eq!((s.requests, s.forwarded, s.faults()), (3, 3, 0));
+    assert_eq!((s.method("PUT"), s.method("GET")), (1, 2));
+}
+
+#[tokio::test]
+async fn latency_is_added_to_every_request() {
+    let (b, _) = seeded("proxy-latency").await;
+    let proxy = Proxy::start(upstream(), Plan::default()).await.unwrap();
+    let c = no_retries(&proxy);
+    let timed = |n: u32| {
+        let (c, name) = (c.clone(), b.name.clone());
+        async move {
+            let started = Instant::now();
+            for _ in 0..n {
+                c.head_object().bucket(&name).key("data.bin").send().await.unwrap();
+            }
+            started.elapsed()
+        }
+    };
+    timed(1).await; // connect once, outside the timings
+    let fast = timed(5).await;
+    proxy.set_plan(Plan::with_latency_ms(60));
+    let slow = timed(5).await;
+    assert!(slow >= Duration::from_millis(300), "5 requests at 60 ms took {slow:?}");
+    assert!(slow > fast + Duration::from_millis(250), "without {fast:?}, with {slow:?}");
+
+    proxy.set_plan(Plan::default());
+    proxy.set_response_latency(Duration::from_millis(60));
+    let on_responses = timed(5).await;
+    assert!(on_responses >= Duration::from_millis(300), "response latency: {on_responses:?}");
+    assert_eq!(proxy.stats().requests, 16);
+}
+
+#[tokio::test]
+async fn slow_down_is_a_503_with_its_code() {
+    let (b, data) = seeded("proxy-slowdown").await;
+    let rule = Rule::new(Fault::SlowDown).method("GET").path_contains("data.bin").times(1);
+    let proxy = Proxy::start(upstream(), Plan { rules: vec![rule], ..Plan::default() }).await.unwrap();
+    let c = no_retries(&proxy);
+    let err = c.get_object().bucket(&b.name).key("data.bin").send().await.unwrap_err();
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(503));
+    assert_eq!(err.code(), Some("SlowDown"), "{}", DisplayErrorContext(&err));
+    // Used up: the next one goes through.
+    assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data);
+    let s = proxy.stats();
+    assert_eq!((s.slow_down, s.forwarded, s.requests), (1, 1, 2));
+}
+
+#[tokio::test]
+async fn internal_error_is_a_500_even_for_uploads() {
+    let b = bucket("proxy-internal").await;
+    let rule = Rule::new(Fault::InternalError).method("PUT").skip(1).times(1);
+    let proxy = Proxy::start(upstream(), Plan { rules: vec![rule], ..Plan::default() }).await.unwrap();
+    let c = no_retries(&proxy);
+    let put = |key: &'static str| {
+        c.put_object()
+            .bucket(&b.name)
+            .key(key)
+            .body(ByteStream::from(random_bytes(BODY_LEN, 1)))
+            .send()
+    };
+    put("first").await.unwrap(); // skipped
+    let err = put("second").await.unwrap_err();
+    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(500));
+    assert_eq!(err.code(), Some("InternalError"), "{}", DisplayErrorContext(&err));
+    put("third").await.unwrap();
+    assert_eq!(b.keys().await, ["first", "third"]);
+    assert_eq!(proxy.stats().internal_error, 1);
+}
+
+#[tokio::test]
+async fn reset_mid_body_cuts_the_download() {
+    let (b, data) = seeded("proxy-reset").await;
+    let rule = Rule::new(Fault::ResetMidBody).method("GET").times(1);
+    let proxy = Proxy::start(upstream(), Plan { rules: vec![rule], ..Plan::default() }).await.unwrap();
+    let c = no_retries(&proxy);
+    let err = get(&c, &b.name, "data.bin").await.unwrap_err();
+    assert!(err.starts_with("body:"), "the headers arrive, the body fails: {err}");
+    assert!(err.to_lowercase().contains("reset"), "a reset, not a clean close: {err}");
+    assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data);
+    assert_eq!(proxy.stats().reset_mid_body, 1);
+}
+
+#[tokio::test]
+async fn truncated_body_is_shorter_than_its_length() {
+    let (b, data) = seeded("proxy-truncated").await;
+    let rule = Rule::new(Fault::TruncatedBody).method("GET").times(1);
+    let proxy = Proxy::start(upstream(), Plan { rules: vec![rule], ..Plan::default() }).await.unwrap();
+    let c = no_retries(&proxy);
+    let err = get(&c, &b.name, "data.bin").await.unwrap_err();
+    assert!(err.starts_with("body:"), "the headers arrive, the body fails: {err}");
+    assert!(!err.to_lowercase().contains("reset"), "a clean close, not a reset: {err}");
+    assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data);
+    assert_eq!(proxy.stats().truncated_body, 1);
+}
+
+#[tokio::test]
+async fn stall_holds_the_request() {
+    let (b, _) = seeded("proxy-stall").await;
+    let rule = Rule::new(Fault::Stall(Duration::from_secs(3))).method("HEAD").times(1);
+    let proxy = Proxy::start(upstream(), Plan { rules: vec![rule], ..Plan::default() }).await.unwrap();
+    let timeouts = TimeoutConfig::builder()
+        .operation_attempt_timeout(Duration::from_millis(500))
+        .build();
+    let c = client(&proxy, 1, timeouts);
+    let started = Instant::now();
+    let err = c.head_object().bucket(&b.name).key("data.bin").send().await.unwrap_err();
+    assert!(
+        matches!(err, aws_sdk_s3::error::SdkError::TimeoutError(_)),
+        "{}",
+        DisplayErrorContext(&err)
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    c.head_object().bucket(&b.name).key("data.bin").send().await.unwrap();
+    assert_eq!(proxy.stats().stall, 1);
+}
+
+#[tokio::test]
+async fn standard_retries_recover_from_every_transient_fault() {
+    let (b, data) = seeded("proxy-retries").await;
+    let proxy = Proxy::start(upstream(), Plan::default()).await.unwrap();
+    let c = client(&proxy, 5, TimeoutConfig::disabled());
+    let cases = [
+        (Fault::SlowDown, "GET"),
+        (Fault::InternalError, "GET"),
+        (Fault::ResetMidBody, "HEAD"),
+        (Fault::ResetMidBody, "PUT"),
+    ];
+    for (fault, method) in cases {
+        let before = proxy.stats();
+        proxy.set_plan(Plan {
+            rules: vec![Rule::new(fault).method(method).times(2)],
+            ..Plan::default()
+        });
+        match method {
+            "GET" => assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data),
+            "HEAD" => {
+                c.head_object().bucket(&b.name).key("data.bin").send().await.unwrap();
+            }
+            _ => {
+                c.put_object()
+                    .bucket(&b.name)
+                    .key("retried.bin")
+                    .body(ByteStream::from(data.clone()))
+                    .send()
+                    .await
+                    .map_err(|e| DisplayErrorContext(e).to_string())
+                    .unwrap();
+            }
+        }
+        let s = &proxy.stats() - &before;
+        assert_eq!(s.injected(fault), 2, "{fault:?} on {method}: {s:?}");
+        assert_eq!(s.requests, 3, "two failed attempts, then one that worked: {s:?}");
+    }
+    assert_eq!(b.get("retried.bin").await.unwrap(), data);
+}
+
+#[tokio::test]
+async fn stops_on_drop() {
+    let proxy = Proxy::start(upstream(), Plan::default()).await.unwrap();
+    let addr = proxy.addr();
+    tokio::net::TcpStream::connect(addr).await.unwrap();
+    drop(proxy);
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+}
+
+#[tokio::test]
+async fn refuses_to_listen_beyond_loopback() {
+    let err = Proxy::start_on("0.0.0.0:0".parse().unwrap(), upstream(), Plan::default())
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput);
+}

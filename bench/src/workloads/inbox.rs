@@ -1,0 +1,82 @@
+//! process-inbox: the reference's 20 medium documents, per-phase times, several runs.
+
+use anyhow::{Result, bail};
+
+use super::RequestTally;
+use crate::backends::{BackendKind, component, naive};
+use crate::context::{Ctx, Data, Opened, Pass};
+use crate::report::model::InboxResult;
+use crate::seed;
+
+pub async fn run(ctx: &Ctx, pass: &Pass<'_>, kind: BackendKind, bar: &indicatif::ProgressBar) -> Result<InboxResult> {
+    let mut r = InboxResult::default();
+    let mut tally = RequestTally::default();
+    for run in 1..=pass.runs {
+        let root = format!("inbox-{}-{}-r{run}", kind.id(), pass.id);
+        // Seeding goes straight to the server (never through the proxy) and is not timed.
+        match kind {
+            BackendKind::Local => seed::inbox_local(&ctx.local_root, &root, ctx.settings.docs)?,
+            _ => seed::inbox_s3(&ctx.client, &ctx.place(kind, Data::Small), &root, ctx.settings.docs).await?,
+        }
+        if ctx.on_aws && kind == BackendKind::Weed {
+            super::settle(ctx).await;
+        }
+        let opened = ctx.open(pass, kind, Data::Small, &format!("inbox-{}-r{run}", pass.id)).await?;
+        let before = pass.stats();
+        match &opened {
+            Opened::Component { backend, .. } => {
+                let (report, run_report) = component::process_inbox(&ctx.rt, backend, &root).await?;
+                let done = report.processed + report.resumed;
+                if done as usize != ctx.settings.docs || report.failed > 0 {
+                    bail!(
+                        "{done} of {} documents processed, {} failed{}",
+                        ctx.settings.docs,
+                        report.failed,
+                        first_failure(&report)
+                    );
+                }
+                let t = &report.timings;
+                r.documents = done;
+                r.list_ms.push(t.list_ms);
+                r.read_ms.push(t.read_ms);
+                r.process_ms.push(t.process_ms);
+                r.write_meta_ms.push(t.write_meta_ms);
+                r.move_ms.push(t.move_ms);
+                r.total_ms.push(t.total_ms);
+                r.wall_ms.push(run_report.wall_ms);
+            }
+            Opened::Naive { client, place } => {
+                let tmp = ctx.work.join("naive-tmp");
+                std::fs::create_dir_all(&tmp)?;
+                let t = naive::process_inbox(client, place, &root, &tmp).await?;
+                if t.documents as usize != ctx.settings.docs {
+                    bail!("{} of {} documents processed", t.documents, ctx.settings.docs);
+                }
+                r.documents = t.documents;
+                r.list_ms.push(t.list_ms);
+                r.read_ms.push(t.read_ms);
+                r.process_ms.push(t.process_ms);
+                r.write_meta_ms.push(t.write_meta_ms);
+                r.move_ms.push(t.move_ms);
+                r.total_ms.push(t.total_ms);
+                r.wall_ms.push(t.total_ms);
+            }
+        }
+        tally.add(&before, &pass.stats());
+        drop(opened);
+        bar.inc(1);
+    }
+    r.requests = tally.average(pass);
+    Ok(r)
+}
+
+fn first_failure(report: &docproc_host::report::InboxReport) -> String {
+    report
+        .documents
+        .iter()
+        .find_map(|d| match &d.outcome {
+            docproc_host::report::Outcome::Failed(why) => Some(format!(" (first: {}: {why})", d.name)),
+            _ => None,
+        })
+        .unwrap_or_default()
+}

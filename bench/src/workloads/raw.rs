@@ -1,0 +1,91 @@
+//! The server's own limits, with aws-sdk-s3 and nothing else: how fast it lists the walk
+//! tree, and how fast it serves the hash files to parallel ranged GETs.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use aws_sdk_s3::Client;
+use futures::{StreamExt, TryStreamExt};
+
+use crate::backends::BackendKind;
+use crate::context::{Ctx, Data, Pass};
+use crate::report::model::Raw;
+use crate::s3::{Place, Retries, list_all, sdk_err};
+use crate::stats::{Samples, mib_per_s};
+
+const RANGE: u64 = 8 << 20;
+const IN_FLIGHT: usize = 16;
+
+pub async fn run(ctx: &Ctx, pass: &Pass<'_>, with_gets: bool) -> Result<Raw> {
+    let client = ctx.client_for(pass, Retries::Docproc).await;
+    let place = ctx.place(BackendKind::Docproc, Data::Small);
+    let mut raw = Raw {
+        list_sweep_ms: Samples::default(),
+        ..Raw::default()
+    };
+    for _ in 0..pass.runs.max(1) {
+        let started = Instant::now();
+        let keys = list_all(&client, &place.bucket, &place.key(&format!("{}/", super::walk::ROOT))).await?;
+        raw.list_sweep_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        raw.list_keys = keys.len() as u64;
+    }
+    if with_gets {
+        let large = ctx.place(BackendKind::Docproc, Data::Large);
+        let objects = list_all(&client, &large.bucket, &large.key(&format!("{}/", super::hash::ROOT))).await?;
+        let total: u64 = objects.iter().map(|(_, n)| n).sum();
+        raw.get_bytes = total;
+        let started = Instant::now();
+        parallel_gets(&client, &large, &objects).await?;
+        raw.parallel_get_mib_s = Some(mib_per_s(total, started.elapsed().as_secs_f64() * 1000.0));
+        let started = Instant::now();
+        for (key, _) in &objects {
+            single_get(&client, &large.bucket, key).await?;
+        }
+        raw.single_get_mib_s = Some(mib_per_s(total, started.elapsed().as_secs_f64() * 1000.0));
+    }
+    Ok(raw)
+}
+
+/// Every object in 8 MiB ranges, 16 in flight across all of them, bytes counted and dropped.
+async fn parallel_gets(client: &Client, place: &Place, objects: &[(String, u64)]) -> Result<u64> {
+    let ranges = objects.iter().flat_map(|(key, size)| {
+        (0..size.div_ceil(RANGE)).map(move |i| (key.clone(), i * RANGE, ((i + 1) * RANGE).min(*size) - 1))
+    });
+    let sizes: Vec<u64> = futures::stream::iter(ranges)
+        .map(|(key, first, last)| async move {
+            let out = client
+                .get_object()
+                .bucket(&place.bucket)
+                .key(&key)
+                .range(format!("bytes={first}-{last}"))
+                .send()
+                .await
+                .map_err(sdk_err)
+                .with_context(|| format!("GetObject {key} range {first}-{last}"))?;
+            drain(out.body).await
+        })
+        .buffer_unordered(IN_FLIGHT)
+        .try_collect()
+        .await?;
+    Ok(sizes.iter().sum())
+}
+
+async fn single_get(client: &Client, bucket: &str, key: &str) -> Result<u64> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(sdk_err)
+        .with_context(|| format!("GetObject {key}"))?;
+    drain(out.body).await
+}
+
+async fn drain(mut body: aws_sdk_s3::primitives::ByteStream) -> Result<u64> {
+    let mut n = 0;
+    while let Some(chunk) = body.try_next().await.map_err(sdk_err)? {
+        n += chunk.len() as u64;
+    }
+    Ok(n)
+}

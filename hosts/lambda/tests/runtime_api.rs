@@ -1,0 +1,445 @@
+//! The built `bootstrap` against a local Lambda Runtime API (`cargo lambda
+//! watch --only-lambda-apis`), invoked over HTTP on loopback: the real
+//! protocol, environment-driven config, stdout EMF and stderr JSON logs.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// cargo-lambda from the project venv, installed there on first use.
+fn cargo_lambda() -> PathBuf {
+    let venv = repo().join(".venv");
+    let bin = venv.join("bin/cargo-lambda");
+    if !bin.exists() {
+        if !venv.join("bin/pip").exists() {
+            let ok = Command::new("python3")
+                .arg("-m")
+                .arg("venv")
+                .arg(&venv)
+                .status();
+            assert!(
+                ok.is_ok_and(|s| s.success()),
+                "python3 -m venv {} failed",
+                venv.display()
+            );
+        }
+        let ok = Command::new(venv.join("bin/pip"))
+            .args([
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "cargo-lambda",
+            ])
+            .status();
+        assert!(
+            ok.is_ok_and(|s| s.success()),
+            "pip install cargo-lambda failed"
+        );
+    }
+    bin
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One function: its own Runtime API server and its own `bootstrap`,
+/// both stopped (by their own pids) when dropped.
+struct Function {
+    port: u16,
+    api: Child,
+    bootstrap: Child,
+    dir: tempfile::TempDir,
+}
+
+impl Function {
+    async fn start(env: &[(&str, String)]) -> Function {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let api = Command::new(cargo_lambda())
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+                &port.to_string(),
+            ])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.path().join("api.log")).unwrap())
+            .stderr(std::fs::File::create(dir.path().join("api.err")).unwrap())
+            .spawn()
+            .expect("starting cargo lambda watch");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(
+                Instant::now() < deadline,
+                "the Runtime API did not start: {}",
+                read(&dir.path().join("api.err"))
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+        for var in [
+            "MOUNT_PATH",
+            "BUCKET",
+            "PREFIX",
+            "AWS_LAMBDA_LOG_FORMAT",
+            "AWS_LAMBDA_LOG_LEVEL",
+            "RUST_LOG",
+        ] {
+            cmd.env_remove(var);
+        }
+        // What Lambda sets for a function; `_` is watch's default function.
+        cmd.env(
+            "AWS_LAMBDA_RUNTIME_API",
+            format!("http://127.0.0.1:{port}/.rt"),
+        )
+        .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+        .env(
+            "DOCPROC_CACHE_DIR",
+            docproc_host::runtime::default_cache_dir().unwrap(),
+        );
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let bootstrap = cmd
+            .stdin(Stdio::null())
+            .stdout(std::fs::File::create(dir.path().join("stdout")).unwrap())
+            .stderr(std::fs::File::create(dir.path().join("stderr")).unwrap())
+            .spawn()
+            .expect("starting bootstrap");
+        Function {
+            port,
+            api,
+            bootstrap,
+            dir,
+        }
+    }
+
+    /// POSTs the event the way `aws lambda invoke` reaches Lambda's API.
+    async fn invoke(&self, event: Value) -> (u16, Value) {
+        let body = event.to_string();
+        let request = format!(
+            "POST /2015-03-31/functions/_/invocations HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\
+             Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        let exchange = async {
+            let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await?;
+            stream.write_all(request.as_bytes()).await?;
+            let mut response = Vec::new();
+            stream.read_to_end(&mut response).await?;
+            std::io::Result::Ok(response)
+        };
+        let response = tokio::time::timeout(Duration::from_secs(120), exchange)
+            .await
+            .unwrap_or_else(|_| {
+                panic!("no answer to {event}; bootstrap stderr:\n{}", self.stderr())
+            })
+            .expect("HTTP exchange");
+        let text = String::from_utf8_lossy(&response);
+        let (head, body) = text.split_once("\r\n\r\n").expect("HTTP response");
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .expect("status");
+        let body = if head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked")
+        {
+            dechunk(body)
+        } else {
+            body.to_string()
+        };
+        let value = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"));
+        (status, value)
+    }
+
+    fn stdout(&self) -> String {
+        read(&self.dir.path().join("stdout"))
+    }
+
+    fn stderr(&self) -> String {
+        read(&self.dir.path().join("stderr"))
+    }
+
+    /// The JSON log lines (stderr) of one invocation.
+    fn logs_of(&self, request_id: &str) -> Vec<Value> {
+        self.stderr()
+            .lines()
+            .filter(|l| l.contains(request_id))
+            .map(|l| {
+                serde_json::from_str(l)
+                    .unwrap_or_else(|e| panic!("log line is not JSON ({e}): {l}"))
+            })
+            .collect()
+    }
+
+    /// The EMF record (stdout) of one invocation.
+    fn emf_of(&self, request_id: &str) -> Value {
+        let stdout = self.stdout();
+        let line = stdout
+            .lines()
+            .find(|l| l.contains(request_id))
+            .unwrap_or_else(|| panic!("no EMF line for {request_id} in:\n{stdout}"));
+        serde_json::from_str(line).unwrap()
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.bootstrap.kill();
+        let _ = self.bootstrap.wait();
+        let _ = self.api.kill();
+        let _ = self.api.wait();
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, tail)) = rest.split_once("\r\n") {
+        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if n == 0 {
+            break;
+        }
+        out.push_str(&tail[..n]);
+        rest = tail[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bootstrap_serves_the_runtime_api_over_a_mount() {
+    let docs = tempfile::tempdir().unwrap();
+    docproc_host::seed::seed_inbox(docs.path(), 20, 1).unwrap();
+    let f = Function::start(&[("MOUNT_PATH", docs.path().display().to_string())]).await;
+
+    // A malformed event first: refused, logged, nothing moved.
+    let (status, e) = f.invoke(json!({"mode": "process", "shards": 4})).await;
+    assert_eq!(status, 500, "{e}");
+    assert_eq!(e["errorType"], "BadEvent");
+    assert!(
+        e["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `shards`"),
+        "{e}"
+    );
+    assert_eq!(names(&docs.path().join("inbox")).len(), 20);
+    assert!(!docs.path().join("processed").exists() && !docs.path().join("reports").exists());
+    assert!(
+        f.stderr().lines().any(|l| l.contains("\"error_type\":\"BadEvent\"") && l.contains("\"level\":\"ERROR\"")),
+        "{}",
+        f.stderr()
+    );
+
+    let (status, r) = f.invoke(json!({"mode": "process"})).await;
+    assert_eq!(status, 200, "{r}");
+    let request_id = r["request_id"].as_str().unwrap().to_string();
+    eprintln!(
+        "bootstrap, 20 docs: handler {:.1} ms, init {:.1} ms (cache {})",
+        r["handler_ms"].as_f64().unwrap(),
+        r["init_ms"].as_f64().unwrap(),
+        r["cache"]
+    );
+    assert_eq!(
+        (r["approach"].as_str(), r["mode"].as_str()),
+        (Some("s3-files-mount"), Some("process"))
+    );
+    // The refused event was this environment's first invocation.
+    assert_eq!(r["cold_start"], false);
+    assert_eq!(r["metrics"]["files_processed"], 20);
+    assert_eq!(names(&docs.path().join("processed")).len(), 40);
+    assert!(names(&docs.path().join("reports"))[0].ends_with(&format!("-{request_id}.json")));
+
+    let emf = f.emf_of(&request_id);
+    assert_eq!(emf["_aws"]["CloudWatchMetrics"][0]["Namespace"], "docproc");
+    assert_eq!(
+        (emf["approach"].as_str(), emf["mode"].as_str()),
+        (Some("s3-files-mount"), Some("process"))
+    );
+    assert_eq!(emf["FilesProcessed"], 20.0);
+    let logs = f.logs_of(&request_id);
+    assert!(
+        logs.iter()
+            .any(|l| l["message"] == "invocation done" && l["files_processed"] == 20),
+        "{logs:?}"
+    );
+    assert!(
+        f.stderr()
+            .lines()
+            .any(|l| l.contains("\"init done\"") && l.contains("init_ms"))
+    );
+
+    let (status, s) = f.invoke(json!({"mode": "status"})).await;
+    assert_eq!(status, 200, "{s}");
+    assert_eq!(
+        (
+            s["status"]["inbox"]["count"].as_u64(),
+            s["status"]["processed"]["count"].as_u64()
+        ),
+        (Some(0), Some(20))
+    );
+}
+
+/// Each misconfiguration: a clear error response and log line, nothing
+/// moved, and the function keeps serving (no crash loop).
+#[tokio::test(flavor = "multi_thread")]
+async fn bootstrap_refuses_a_bad_environment_clearly() {
+    let docs = tempfile::tempdir().unwrap();
+    docproc_host::seed::seed_inbox(docs.path(), 3, 1).unwrap();
+    let missing = docs.path().join("not-mounted").display().to_string();
+    type Env = Vec<(&'static str, String)>;
+    let cases: Vec<(Env, &str, &str)> = vec![
+        (
+            vec![],
+            "Misconfigured",
+            "neither MOUNT_PATH nor BUCKET is set",
+        ),
+        (
+            vec![("MOUNT_PATH", missing.clone())],
+            "BackendUnavailable",
+            "not-mounted: no such directory",
+        ),
+        (
+            vec![
+                ("MOUNT_PATH", docs.path().display().to_string()),
+                ("BUCKET", "b".into()),
+            ],
+            "Misconfigured",
+            "both MOUNT_PATH",
+        ),
+    ];
+    for (env, error_type, needle) in cases {
+        let f = Function::start(&env).await;
+        for _ in 0..2 {
+            let (status, e) = f.invoke(json!({"mode": "process"})).await;
+            assert_eq!(status, 500, "{env:?}: {e}");
+            assert_eq!(e["errorType"], error_type, "{env:?}: {e}");
+            assert!(
+                e["errorMessage"].as_str().unwrap().contains(needle),
+                "{env:?}: {e}"
+            );
+        }
+        let line = f
+            .stderr()
+            .lines()
+            .find(|l| l.contains("\"level\":\"ERROR\"") && l.contains(needle))
+            .map(str::to_owned)
+            .unwrap_or_else(|| panic!("no error log line for {env:?}:\n{}", f.stderr()));
+        let line: Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(line["error_type"], error_type);
+        assert!(line["request_id"].is_string());
+        assert_eq!(names(&docs.path().join("inbox")).len(), 3);
+        assert!(!docs.path().join("processed").exists());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bootstrap_over_the_s3_api() {
+    let s = docproc_testkit::server();
+    let b = docproc_testkit::bucket("lambda-bootstrap").await;
+    for (name, text) in docproc_host::seed::documents(5, 1) {
+        b.put(&format!("before/inbox/{name}"), text.into_bytes())
+            .await;
+    }
+    let creds = [
+        ("AWS_ACCESS_KEY_ID", s.access_key.clone()),
+        ("AWS_SECRET_ACCESS_KEY", s.secret_key.clone()),
+        ("AWS_REGION", s.region.clone()),
+        ("AWS_ENDPOINT_URL", s.endpoint.clone()),
+        ("AWS_EC2_METADATA_DISABLED", "true".into()),
+    ];
+
+    let mut env = creds.to_vec();
+    env.extend([
+        ("BUCKET", format!("{}-gone", b.name)),
+        ("PREFIX", "before".into()),
+    ]);
+    let f = Function::start(&env).await;
+    let (status, e) = f.invoke(json!({"mode": "process"})).await;
+    assert_eq!(
+        (status, e["errorType"].as_str()),
+        (500, Some("BackendUnavailable")),
+        "{e}"
+    );
+    assert!(
+        e["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("no such bucket"),
+        "{e}"
+    );
+    assert!(
+        f.stderr()
+            .lines()
+            .any(|l| l.contains("\"level\":\"ERROR\"") && l.contains("no such bucket"))
+    );
+    drop(f);
+
+    let mut env = creds.to_vec();
+    env.extend([("BUCKET", b.name.clone()), ("PREFIX", "before/".into())]);
+    let f = Function::start(&env).await;
+    let (status, r) = f.invoke(json!({"mode": "process"})).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (
+            r["approach"].as_str(),
+            r["metrics"]["files_processed"].as_u64()
+        ),
+        (Some("s3-api"), Some(5))
+    );
+    assert_eq!(r["cold_start"], true);
+    let request_id = r["request_id"].as_str().unwrap();
+    assert_eq!(f.emf_of(request_id)["approach"], "s3-api");
+    let keys = b.keys().await;
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("before/reports/process-") && k.contains(request_id)),
+        "{keys:?}"
+    );
+    assert_eq!(
+        keys.iter()
+            .filter(|k| k.starts_with("before/processed/") && k.ends_with(".meta.json"))
+            .count(),
+        5
+    );
+}
