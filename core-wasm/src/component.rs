@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::fs::{self, Entry, ErrorKind, FsError, Kind, Stat};
+use crate::fs::{self, Entry, ErrorKind, Fs as _, FsError, Kind, Stat};
 use crate::report;
 use crate::shard::Shard;
 
@@ -31,6 +31,21 @@ impl WasiFs {
             .next()
             .map(|(root, _)| WasiFs { root })
             .ok_or_else(|| FsError::new(ErrorKind::NotFound, "", "the host preopened no directory"))
+    }
+
+    fn list_once(&self, path: &str) -> fs::Result<Vec<Entry>> {
+        let opened = self.dir(path)?;
+        let dir = opened.as_ref().unwrap_or(&self.root);
+        let stream = dir.read_directory().map_err(|e| err(path, e))?;
+        let mut entries = Vec::new();
+        while let Some(e) = stream.read_directory_entry().map_err(|e| err(path, e))? {
+            entries.push(Entry {
+                name: e.name,
+                kind: kind_of(e.type_),
+            });
+        }
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(entries)
     }
 
     fn dir(&self, path: &str) -> Result<Option<Descriptor>, FsError> {
@@ -77,18 +92,20 @@ impl fs::Fs for WasiFs {
     type File = Descriptor;
 
     fn read_dir(&self, path: &str) -> fs::Result<Vec<Entry>> {
-        let opened = self.dir(path)?;
-        let dir = opened.as_ref().unwrap_or(&self.root);
-        let stream = dir.read_directory().map_err(|e| err(path, e))?;
-        let mut entries = Vec::new();
-        while let Some(e) = stream.read_directory_entry().map_err(|e| err(path, e))? {
-            entries.push(Entry {
-                name: e.name,
-                kind: kind_of(e.type_),
-            });
+        // Listing a directory another host is changing can trip over an
+        // entry that is gone by the time the host looks at it: list again.
+        let mut attempts = 0;
+        loop {
+            match self.list_once(path) {
+                Err(e) if e.kind == ErrorKind::NotFound && attempts < 5 => {
+                    attempts += 1;
+                    if !path.is_empty() && self.stat(path)?.is_none() {
+                        return Err(e);
+                    }
+                }
+                other => return other,
+            }
         }
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(entries)
     }
 
     fn stat(&self, path: &str) -> fs::Result<Option<Stat>> {
@@ -189,6 +206,7 @@ impl wit::Guest for Component {
                 owner: c.owner,
                 lease: Duration::from_millis(c.lease_ms),
             }),
+            atomic_writes: o.atomic_writes,
         };
         crate::inbox::process_inbox(&fs, &opts)
             .map(inbox_report)

@@ -14,6 +14,7 @@ use crate::count::Counter;
 use crate::fs::{ErrorKind, Fs, FsError, Kind, join, read_small};
 use crate::report::{DocumentError, DocumentMeta, DocumentResult, InboxReport, Outcome};
 use crate::shard::Shard;
+use std::collections::BTreeSet;
 
 pub const DEFAULT_CHUNK: usize = 1 << 20;
 const META_LIMIT: usize = 64 * 1024;
@@ -24,6 +25,8 @@ pub struct Options<'a> {
     pub chunk_size: usize,
     /// `None` when this host is the only one working on the inbox.
     pub claims: Option<ClaimOptions>,
+    /// Written files appear only whole, so no temporary name is needed.
+    pub atomic_writes: bool,
 }
 
 /// Per-document failures that send it to `failed/`.
@@ -40,7 +43,7 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
         .validate()
         .map_err(|m| FsError::new(ErrorKind::InvalidArgument, opts.root, m))?;
     let chunk = if opts.chunk_size == 0 { DEFAULT_CHUNK } else { opts.chunk_size };
-    let dirs = Dirs::new(opts.root);
+    let mut dirs = Dirs::new(opts.root, opts.atomic_writes);
     let mut report = InboxReport::default();
     let started = fs.now();
 
@@ -56,6 +59,7 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
     };
     fs.create_dir(&dirs.processed)?;
     fs.create_dir(&dirs.failed)?;
+    dirs.done = fs.read_dir(&dirs.processed)?.into_iter().map(|e| e.name).collect();
     if opts.claims.is_some() {
         fs.create_dir(&join(opts.root, claim::DIR))?;
     }
@@ -130,14 +134,20 @@ struct Dirs {
     inbox: String,
     processed: String,
     failed: String,
+    /// Names in `processed/` when the run started: one listing instead of
+    /// two lookups per document (each a request or two on S3).
+    done: BTreeSet<String>,
+    atomic_writes: bool,
 }
 
 impl Dirs {
-    fn new(root: &str) -> Self {
+    fn new(root: &str, atomic_writes: bool) -> Self {
         Dirs {
             inbox: join(root, "inbox"),
             processed: join(root, "processed"),
             failed: join(root, "failed"),
+            done: BTreeSet::new(),
+            atomic_writes,
         }
     }
 }
@@ -159,14 +169,16 @@ fn process_one<F: Fs>(
         Ok(None) => return Ok(None),
         Err(e) => return Err(DocFailure::Bad(e.message)),
     };
-    if let Some(meta) = finished_meta(fs, &meta_path, &dst, name, size) {
+    if let Some(meta) = finished_meta(fs, dirs, &meta_path, &dst, name, size) {
         report.timings.read_ms += ms_between(t, fs.now());
         let t = fs.now();
         // Where rename is copy + delete (S3), the crash may have fallen
         // between the two for the metadata too.
-        match fs.remove_file(&tmp_path(&dirs.processed, name)) {
-            Err(e) if e.kind != ErrorKind::NotFound => return Err(DocFailure::Store(e)),
-            _ => {}
+        if dirs.done.contains(&format!(".{name}.docproc.tmp")) {
+            match fs.remove_file(&tmp_path(&dirs.processed, name)) {
+                Err(e) if e.kind != ErrorKind::NotFound => return Err(DocFailure::Store(e)),
+                _ => {}
+            }
         }
         if !move_doc(fs, &src, &dst)? {
             return Ok(None);
@@ -217,7 +229,7 @@ fn process_one<F: Fs>(
         processed_at: rfc3339(t),
     };
     let json = serde_json::to_vec_pretty(&meta).expect("metadata serialises");
-    write_atomically(fs, &dirs.processed, &meta_path, name, &json).map_err(DocFailure::Store)?;
+    write_atomically(fs, dirs, &dirs.processed, &meta_path, name, &json).map_err(DocFailure::Store)?;
     let t2 = fs.now();
     report.timings.write_meta_ms += ms_between(t, t2);
     if !move_doc(fs, &src, &dst)? {
@@ -241,15 +253,20 @@ fn move_doc<F: Fs>(fs: &F, src: &str, dst: &str) -> Result<bool, DocFailure> {
 /// where a move is copy + delete (S3), copied but not yet deleted.
 fn finished_meta<F: Fs>(
     fs: &F,
+    dirs: &Dirs,
     meta_path: &str,
     dst: &str,
     name: &str,
     size: u64,
 ) -> Option<DocumentMeta> {
-    match fs.stat(dst) {
-        Ok(None) => {}
-        Ok(Some(copied)) if copied.size == size => {}
-        _ => return None,
+    if !dirs.done.contains(&format!("{name}.meta.json")) {
+        return None;
+    }
+    if dirs.done.contains(name) {
+        match fs.stat(dst) {
+            Ok(Some(copied)) if copied.size == size => {}
+            _ => return None,
+        }
     }
     let bytes = read_small(fs, meta_path, META_LIMIT).ok()??;
     let meta: DocumentMeta = serde_json::from_slice(&bytes).ok()?;
@@ -257,14 +274,19 @@ fn finished_meta<F: Fs>(
 }
 
 /// Writes `dir/.<name>.docproc.tmp` then renames it to `path`, so readers
-/// never see a half-written file.
+/// never see a half-written file; a store that only shows whole files gets
+/// it written in place.
 fn write_atomically<F: Fs>(
     fs: &F,
+    dirs: &Dirs,
     dir: &str,
     path: &str,
     name: &str,
     data: &[u8],
 ) -> Result<(), FsError> {
+    if dirs.atomic_writes {
+        return fs.write_file(path, data);
+    }
     let tmp = tmp_path(dir, name);
     fs.write_file(&tmp, data)?;
     fs.rename(&tmp, path)
@@ -289,7 +311,7 @@ fn fail_one<F: Fs>(
     };
     let json = serde_json::to_vec_pretty(&record).expect("error record serialises");
     let err_path = join(&dirs.failed, &format!("{name}.error.json"));
-    write_atomically(fs, &dirs.failed, &err_path, name, &json)?;
+    write_atomically(fs, dirs, &dirs.failed, &err_path, name, &json)?;
     let t2 = fs.now();
     report.timings.write_meta_ms += ms_between(t, t2);
     match fs.rename(&join(&dirs.inbox, name), &join(&dirs.failed, name)) {

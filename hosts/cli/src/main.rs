@@ -162,8 +162,10 @@ struct RunArgs {
     root: String,
     /// Split the work into this many shards, each its own component
     /// instance (a document belongs to one shard by the hash of its name).
-    #[arg(long, default_value_t = 1)]
-    shards: u32,
+    /// Default: 8 for process and hash, whose per-file requests overlap;
+    /// 1 for walk, where every shard would list the same directories.
+    #[arg(long)]
+    shards: Option<u32>,
     /// Run only this shard (0-based) of --shards, as a fan-out worker would.
     #[arg(long)]
     shard_index: Option<u32>,
@@ -310,6 +312,15 @@ async fn backend(location: &Location, s3: &S3Args) -> Result<Backend> {
     })
 }
 
+impl RunArgs {
+    fn shards(&self, job: &Job) -> u32 {
+        self.shards.unwrap_or(match job {
+            Job::Walk { .. } => 1,
+            Job::ProcessInbox { .. } | Job::Hash { .. } => 8,
+        })
+    }
+}
+
 async fn execute(args: RunArgs, job: Job) -> Result<ExitCode> {
     let runtime = args.engine.runtime()?;
     let backend = Arc::new(backend(&args.location, &args.s3).await?);
@@ -324,20 +335,19 @@ async fn run_with_progress(
     job: Job,
     args: &RunArgs,
 ) -> Result<RunReport> {
-    let bar = progress(job.name(), &backend, args.shards, args.json);
+    let shards = args.shards(&job);
+    let bar = progress(job.name(), &backend, shards, args.json);
     let result = match args.shard_index {
         Some(index) => {
             let shard = docproc_host::Shard {
                 index,
-                count: args.shards,
+                count: shards,
             };
             docproc_host::run(&runtime, &backend, &job, shard).await
         }
         None => {
-            docproc_host::run_sharded(runtime, backend, job, args.shards, args.parallel, |_| {
-                bar.inc(1)
-            })
-            .await
+            docproc_host::run_sharded(runtime, backend, job, shards, args.parallel, |_| bar.inc(1))
+                .await
         }
     };
     bar.finish_and_clear();
@@ -424,9 +434,9 @@ async fn demo(
         location,
         s3: s3_args,
         root: String::new(),
-        shards: 1,
+        shards: None,
         shard_index: None,
-        parallel: 1,
+        parallel: 8,
         json,
         engine,
     };

@@ -42,7 +42,7 @@ fn rerun_and_check(args: &[&str], s3: bool, left_in_inbox: usize) -> serde_json:
     assert!(out.status.success(), "{}", support::text(&out.stderr));
     let r = report(&out);
     let redone = r["report"]["processed"].as_u64().unwrap() + r["report"]["resumed"].as_u64().unwrap();
-    assert_eq!(redone as usize, left_in_inbox, "the rerun did exactly what was left");
+    assert_eq!(redone as usize, left_in_inbox, "the rerun did exactly what was left: {r}");
     r
 }
 

@@ -121,13 +121,14 @@ pub async fn run(rt: &Runtime, backend: &Backend, job: &Job, shard: Shard) -> Re
         Backend::Local(dir) => {
             let (mut store, instance) = local::instantiate(rt, dir).await?;
             let instantiate_ms = ms(started);
-            let result = call(&mut store, &instance, job, shard).await;
+            let result = call(&mut store, &instance, job, shard, false).await;
             (classify(rt, result, store.data().cap.hit), instantiate_ms)
         }
         Backend::S3(s3) => {
             let (mut store, instance) = crate::s3::instantiate(rt, s3).await?;
             let instantiate_ms = ms(started);
-            let result = call(&mut store, &instance, job, shard).await;
+            // PutObject shows an object only once it is whole.
+            let result = call(&mut store, &instance, job, shard, true).await;
             let mut outcome = classify(rt, result, store.data().cap.hit);
             // Uploads of files closed without sync must land before success.
             if let (Ok(_), Err(e)) = (&outcome, store.data_mut().settle().await) {
@@ -224,6 +225,7 @@ async fn call<T: Send>(
     instance: &Docproc,
     job: &Job,
     shard: Shard,
+    atomic_writes: bool,
 ) -> wasmtime::Result<Result<Report, wit::WorkloadError>> {
     let api = instance.docproc_core_workloads();
     let shard = wit::Shard {
@@ -244,6 +246,7 @@ async fn call<T: Send>(
                     owner: c.owner.clone(),
                     lease_ms: c.lease_ms,
                 }),
+                atomic_writes,
             };
             api.call_process_inbox(&mut *store, &options)
                 .await?

@@ -212,11 +212,10 @@ impl S3Fs {
         }
         let fs = &self.inner;
         fs.require_parent_dir(path).await?;
-        if mode == CreateMode::Exclusive {
-            if fs.lookup_optional(path).await?.is_some() {
-                return Err(FsError::Exists(path.to_owned()));
-            }
-        } else if fs.cache.get(path).is_some_and(|c| c.attr.is_dir()) {
+        // No lookup: it would cost requests, and a cached answer may be stale
+        // when other clients write here. `If-None-Match: *` on the upload
+        // decides an exclusive create, also against a racing writer.
+        if fs.cache.get(path).is_some_and(|c| c.attr.is_dir()) {
             return Err(FsError::IsDir(path.to_owned()));
         }
         let key = fs.new_key(&fs.file_key(path))?;

@@ -121,16 +121,18 @@ async fn exclusive_create_refuses_an_existing_key() {
     b.put("taken", b"old".to_vec()).await;
     b.put("dir/inside", b"x".to_vec()).await;
     let fs = b.fs();
-    assert!(matches!(
-        fs.create("taken", CreateMode::Exclusive).await,
-        Err(FsError::Exists(_))
-    ));
+    // Unknown to the cache: the conditional upload refuses it, costing no lookup first.
+    let mut w = fs.create("taken", CreateMode::Exclusive).await.unwrap();
+    w.write(0, b"mine").await.unwrap();
+    assert!(matches!(w.finish().await, Err(FsError::Exists(_))));
+    assert_eq!(b.get("taken").await.unwrap(), b"old");
+    fs.read_dir("").await.unwrap();
     assert!(matches!(
         fs.create("dir", CreateMode::Exclusive).await,
-        Err(FsError::Exists(_))
+        Err(FsError::IsDir(_))
     ));
 
-    // Checked at open, and enforced by the upload itself when someone else wins the race.
+    // Enforced by the upload itself when someone else wins the race.
     let mut w = fs.create("raced", CreateMode::Exclusive).await.unwrap();
     w.write(0, b"mine").await.unwrap();
     b.put("raced", b"theirs".to_vec()).await;

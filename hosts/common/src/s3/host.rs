@@ -368,6 +368,29 @@ impl types::HostDescriptor for S3State {
         let path = self.at(&fd, &path)?;
         let wants_write = flags.contains(DescriptorFlags::WRITE)
             || open.intersects(OpenFlags::CREATE | OpenFlags::TRUNCATE | OpenFlags::EXCLUSIVE);
+        // A new upload replaces or conditionally creates the object whatever
+        // is there, so looking first would only cost requests.
+        if open.contains(OpenFlags::CREATE)
+            && open.intersects(OpenFlags::TRUNCATE | OpenFlags::EXCLUSIVE)
+            && !open.contains(OpenFlags::DIRECTORY)
+        {
+            let mode = if open.contains(OpenFlags::EXCLUSIVE) {
+                CreateMode::Exclusive
+            } else {
+                CreateMode::Truncate
+            };
+            let writer = match self.fs.create(&path, mode).await {
+                Ok(w) => w,
+                Err(e) => return Err(self.code(e)),
+            };
+            let file = File {
+                path,
+                readable: false,
+                reader: Arc::new(Mutex::new(None)),
+                writer: Arc::new(Mutex::new(WriteState::Open(writer))),
+            };
+            return Ok(self.table.push(Descriptor::File(file)).map_err(FsError::trap)?);
+        }
         let existing = match self.fs.stat(&path).await {
             Ok(attr) => Some(attr),
             Err(S3Error::NotFound(_)) => None,
