@@ -13,7 +13,7 @@ COMPONENT := build/docproc-core.wasm
 GUEST_WASM := $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/guest/docproc_core.wasm
 DOCPROC := $(CARGO_TARGET_DIR)/release/docproc
 
-.PHONY: help demo test component build tools lint fmt clean
+.PHONY: help demo demo-s3 test component build tools lint fmt clean
 
 help: ## This list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -34,11 +34,16 @@ component: tools ## Build the core once into build/docproc-core.wasm
 	@mv $(COMPONENT).tmp $(COMPONENT)
 	@echo "$(COMPONENT) sha256:$$(sha256sum $(COMPONENT) | cut -d' ' -f1)"
 
-build: component ## Build every host (release)
-	cargo build --locked --release --workspace --bins
+build: component ## Build the docproc CLI (release)
+	cargo build --locked --release -p docproc
 
 demo: build ## The main job: seed 20 documents in a temp dir, process them, print the report
 	$(DOCPROC) demo
+
+demo-s3: build ## The main job over a local S3 server (SeaweedFS on 127.0.0.1), through the S3 API
+	@dir=$$(mktemp -d); trap 'scripts/s3-server stop "$$dir" >/dev/null; rm -rf "$$dir"' EXIT; \
+	scripts/s3-server start "$$dir" >/dev/null; set -a; . "$$dir/env"; set +a; \
+	AWS_EC2_METADATA_DISABLED=true $(DOCPROC) demo --s3 s3://docproc-demo/run
 
 test: component ## Every test: Rust (starts the local S3 server by itself) and the Terraform checks
 	cargo test --locked --workspace --all-targets

@@ -26,9 +26,13 @@ impl Stack {
             .output()
             .context("running terraform (is it installed, and the stack applied?)")?;
         if !out.status.success() {
-            bail!("terraform output failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+            bail!(
+                "terraform output failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
         }
-        let outputs: Value = serde_json::from_slice(&out.stdout).context("terraform output -json")?;
+        let outputs: Value =
+            serde_json::from_slice(&out.stdout).context("terraform output -json")?;
         Stack::from_outputs(&outputs)
     }
 
@@ -48,9 +52,15 @@ impl Stack {
         Ok(Stack {
             region: get("region", "region").context("the stack has no region output")?,
             bucket: get("bucket", "bucket_name").context("the stack has no bucket output")?,
-            workspace_prefix: if prefix.is_empty() { String::new() } else { format!("{prefix}/") },
-            s3files_path: get("runner_s3files_path", "runner_s3files_mount_path").map(PathBuf::from),
-            mountpoint_path: get("runner_mountpoint_path", "runner_mountpoint_mount_path").map(PathBuf::from),
+            workspace_prefix: if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}/")
+            },
+            s3files_path: get("runner_s3files_path", "runner_s3files_mount_path")
+                .map(PathBuf::from),
+            mountpoint_path: get("runner_mountpoint_path", "runner_mountpoint_mount_path")
+                .map(PathBuf::from),
         })
     }
 }
@@ -68,14 +78,24 @@ mod tests {
             }}
         });
         let s = Stack::from_outputs(&outputs).unwrap();
-        assert_eq!((s.region.as_str(), s.bucket.as_str(), s.workspace_prefix.as_str()), ("us-east-1", "b", "docproc/"));
+        assert_eq!(
+            (
+                s.region.as_str(),
+                s.bucket.as_str(),
+                s.workspace_prefix.as_str()
+            ),
+            ("us-east-1", "b", "docproc/")
+        );
         assert_eq!(s.s3files_path, Some(PathBuf::from("/mnt/s3files")));
 
         let outputs = serde_json::json!({
             "region": { "value": "eu-west-1" }, "bucket_name": { "value": "docs" }
         });
         let s = Stack::from_outputs(&outputs).unwrap();
-        assert_eq!((s.region.as_str(), s.workspace_prefix.as_str()), ("eu-west-1", ""));
+        assert_eq!(
+            (s.region.as_str(), s.workspace_prefix.as_str()),
+            ("eu-west-1", "")
+        );
         assert!(s.mountpoint_path.is_none());
         assert!(Stack::from_outputs(&serde_json::json!({})).is_err());
     }

@@ -8,7 +8,8 @@ use clap::{Args, Parser, Subcommand};
 use crate::backends::BackendKind;
 use crate::settings::{Profile, Settings, Workload};
 
-const ABOUT: &str = "The reference benchmark (process-inbox, walk, hash) over every way docproc can reach S3";
+const ABOUT: &str =
+    "The reference benchmark (process-inbox, walk, hash) over every way docproc can reach S3";
 
 const LONG_ABOUT: &str = "\
 docproc-bench runs the reference blog post's three workloads over every backend, all
@@ -158,8 +159,12 @@ pub struct RssProbeArgs {
 
 pub async fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::All(args) => crate::workloads::run_local(Settings::from_args(Profile::All, &args)?, args).await,
-        Command::Quick(args) => crate::workloads::run_local(Settings::from_args(Profile::Quick, &args)?, args).await,
+        Command::All(args) => {
+            crate::workloads::run_local(Settings::from_args(Profile::All, &args)?, args).await
+        }
+        Command::Quick(args) => {
+            crate::workloads::run_local(Settings::from_args(Profile::Quick, &args)?, args).await
+        }
         Command::Aws(args) => {
             let settings = Settings::from_args(Profile::Aws, &args.run)?;
             crate::workloads::run_aws(settings, args).await

@@ -91,7 +91,11 @@ impl Ctx {
     pub fn place(&self, kind: BackendKind, data: Data) -> Place {
         match data {
             Data::Large => self.large.clone(),
-            Data::Small => self.places.get(&kind).cloned().unwrap_or_else(|| self.large.clone()),
+            Data::Small => self
+                .places
+                .get(&kind)
+                .cloned()
+                .unwrap_or_else(|| self.large.clone()),
         }
     }
 
@@ -109,24 +113,43 @@ impl Ctx {
 
     /// Opens `kind` on `data` for one run: a fresh S3 file system (cold cache) or a fresh
     /// mount, so every run starts cold as the reference's did.
-    pub async fn open(&self, pass: &Pass<'_>, kind: BackendKind, data: Data, tag: &str) -> Result<Opened> {
+    pub async fn open(
+        &self,
+        pass: &Pass<'_>,
+        kind: BackendKind,
+        data: Data,
+        tag: &str,
+    ) -> Result<Opened> {
         let place = self.place(kind, data);
         let mounted = |mount: FuseMount| Opened::Component {
             backend: component::local_backend(mount.path().to_path_buf()),
             _mount: Some(mount),
         };
         if let Some((path, root_prefix)) = self.existing_mounts.get(&kind) {
-            let rel = place.prefix.strip_prefix(root_prefix.as_str()).ok_or_else(|| {
-                anyhow!("{} is not below the mount's prefix {root_prefix}", place.prefix)
-            })?;
+            let rel = place
+                .prefix
+                .strip_prefix(root_prefix.as_str())
+                .ok_or_else(|| {
+                    anyhow!(
+                        "{} is not below the mount's prefix {root_prefix}",
+                        place.prefix
+                    )
+                })?;
             let rel = rel.trim_end_matches('/');
-            let dir = if rel.is_empty() { path.clone() } else { path.join(rel) };
+            let dir = if rel.is_empty() {
+                path.clone()
+            } else {
+                path.join(rel)
+            };
             return Ok(Opened::Component {
                 backend: component::local_backend(dir),
                 _mount: None,
             });
         }
-        let endpoint = pass.endpoint().or_else(|| self.conn.endpoint.clone()).unwrap_or_default();
+        let endpoint = pass
+            .endpoint()
+            .or_else(|| self.conn.endpoint.clone())
+            .unwrap_or_default();
         let creds = self.creds();
         let spec = MountSpec {
             place: &place,
@@ -144,7 +167,10 @@ impl Ctx {
                 _mount: None,
             },
             BackendKind::Docproc => Opened::Component {
-                backend: component::s3_backend(self.client_for(pass, Retries::Docproc).await, &place),
+                backend: component::s3_backend(
+                    self.client_for(pass, Retries::Docproc).await,
+                    &place,
+                ),
                 _mount: None,
             },
             BackendKind::Naive => Opened::Naive {
@@ -153,21 +179,33 @@ impl Ctx {
             },
             BackendKind::S3fs => {
                 let (bin, fm) = (tool(&self.tools.s3fs)?, fusermount()?);
-                mounted(tokio::task::block_in_place(|| crate::mounts::s3fs::mount(&bin, &fm, &spec))?)
+                mounted(tokio::task::block_in_place(|| {
+                    crate::mounts::s3fs::mount(&bin, &fm, &spec)
+                })?)
             }
             BackendKind::Mountpoint => {
                 let (bin, fm) = (tool(&self.tools.mountpoint)?, fusermount()?);
-                mounted(tokio::task::block_in_place(|| crate::mounts::mountpoint::mount(&bin, &fm, &spec))?)
+                mounted(tokio::task::block_in_place(|| {
+                    crate::mounts::mountpoint::mount(&bin, &fm, &spec)
+                })?)
             }
             BackendKind::Weed => {
                 let (bin, fm) = (tool(&self.tools.weed)?, fusermount()?);
-                let port = self.filer_port.ok_or_else(|| anyhow!("no SeaweedFS filer here"))?;
-                mounted(tokio::task::block_in_place(|| crate::mounts::weed::mount(&bin, &fm, port, &spec))?)
+                let port = self
+                    .filer_port
+                    .ok_or_else(|| anyhow!("no SeaweedFS filer here"))?;
+                mounted(tokio::task::block_in_place(|| {
+                    crate::mounts::weed::mount(&bin, &fm, port, &spec)
+                })?)
             }
         })
     }
 
     pub fn label(&self, kind: BackendKind) -> &'static str {
-        if self.on_aws { kind.aws_label() } else { kind.label() }
+        if self.on_aws {
+            kind.aws_label()
+        } else {
+            kind.label()
+        }
     }
 }

@@ -58,7 +58,11 @@ impl Machine {
 /// The first line of `program args...`, e.g. "Amazon Simple Storage Service File System V1.91".
 pub fn version_of(program: &std::path::Path, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
-    let text = if out.stdout.is_empty() { out.stderr } else { out.stdout };
+    let text = if out.stdout.is_empty() {
+        out.stderr
+    } else {
+        out.stdout
+    };
     String::from_utf8_lossy(&text)
         .lines()
         .find(|l| !l.trim().is_empty())

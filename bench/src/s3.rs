@@ -42,11 +42,19 @@ impl S3Conn {
                 .with_initial_backoff(Duration::from_millis(100))
                 .with_max_backoff(Duration::from_secs(5)),
         };
-        let endpoint = endpoint.map(str::to_owned).or_else(|| self.endpoint.clone());
+        let endpoint = endpoint
+            .map(str::to_owned)
+            .or_else(|| self.endpoint.clone());
         let mut builder = match &self.creds {
             Some(c) => aws_sdk_s3::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
-                .credentials_provider(Credentials::new(&c.access_key, &c.secret_key, None, None, "docproc-bench")),
+                .credentials_provider(Credentials::new(
+                    &c.access_key,
+                    &c.secret_key,
+                    None,
+                    None,
+                    "docproc-bench",
+                )),
             None => {
                 let shared = aws_config::defaults(BehaviorVersion::latest())
                     .region(Region::new(self.region.clone()))
@@ -55,7 +63,9 @@ impl S3Conn {
                 aws_sdk_s3::config::Builder::from(&shared)
             }
         };
-        builder = builder.region(Region::new(self.region.clone())).retry_config(retry);
+        builder = builder
+            .region(Region::new(self.region.clone()))
+            .retry_config(retry);
         if let Some(endpoint) = endpoint {
             builder = builder.endpoint_url(endpoint).force_path_style(true);
         }
@@ -75,7 +85,11 @@ impl Place {
         let prefix = prefix.trim_matches('/');
         Place {
             bucket: bucket.to_owned(),
-            prefix: if prefix.is_empty() { String::new() } else { format!("{prefix}/") },
+            prefix: if prefix.is_empty() {
+                String::new()
+            } else {
+                format!("{prefix}/")
+            },
         }
     }
 

@@ -43,7 +43,13 @@ pub fn walk_local(dir: &Path, files: usize) -> Result<()> {
 }
 
 /// The same files as objects under `place/root/`, many PUTs at once.
-pub async fn walk_s3(client: &Client, place: &Place, root: &str, files: usize, bar: &indicatif::ProgressBar) -> Result<()> {
+pub async fn walk_s3(
+    client: &Client,
+    place: &Place,
+    root: &str,
+    files: usize,
+    bar: &indicatif::ProgressBar,
+) -> Result<()> {
     futures::stream::iter(1..=files)
         .map(|i| {
             let key = place.key(&format!("{root}/{}", walk_name(i)));
@@ -74,7 +80,8 @@ pub async fn inbox_s3(client: &Client, place: &Place, root: &str, docs: usize) -
 
 /// The documents of one process-inbox run in `dir/root/inbox/`.
 pub fn inbox_local(dir: &Path, root: &str, docs: usize) -> Result<()> {
-    docproc_host::seed::seed_inbox(&dir.join(root), docs, SEED).with_context(|| format!("seeding {}", dir.display()))
+    docproc_host::seed::seed_inbox(&dir.join(root), docs, SEED)
+        .with_context(|| format!("seeding {}", dir.display()))
 }
 
 async fn put(client: &Client, bucket: &str, key: &str, body: Vec<u8>) -> Result<()> {
@@ -198,7 +205,11 @@ impl Upload {
         })
     }
 
-    fn part(&self, number: i32, data: Bytes) -> impl std::future::Future<Output = Result<()>> + use<> {
+    fn part(
+        &self,
+        number: i32,
+        data: Bytes,
+    ) -> impl std::future::Future<Output = Result<()>> + use<> {
         let (client, bucket, key, id, parts) = (
             self.client.clone(),
             self.bucket.clone(),
@@ -235,7 +246,11 @@ impl Upload {
             .bucket(&self.bucket)
             .key(&self.key)
             .upload_id(&self.id)
-            .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+            .multipart_upload(
+                CompletedMultipartUpload::builder()
+                    .set_parts(Some(parts))
+                    .build(),
+            )
             .send()
             .await
             .map_err(sdk_err)

@@ -67,7 +67,10 @@ impl Settings {
         if !(scale > 0.0 && scale <= 10.0) {
             bail!("--scale must be above 0 and at most 10");
         }
-        let mut backends = args.backends.clone().unwrap_or_else(|| BackendKind::ALL.to_vec());
+        let mut backends = args
+            .backends
+            .clone()
+            .unwrap_or_else(|| BackendKind::ALL.to_vec());
         if quick {
             backends.retain(|b| *b != BackendKind::Mountpoint);
         }
@@ -96,7 +99,11 @@ impl Settings {
             hash_files: 5,
             hash_file_bytes: (((GIB as f64) * scale) as u64 / MIB).max(1) * MIB,
             hash_runs: args.hash_runs.unwrap_or(1).max(1),
-            latency_ms: if profile == Profile::Aws { 0 } else { args.latency_ms },
+            latency_ms: if profile == Profile::Aws {
+                0
+            } else {
+                args.latency_ms
+            },
             latency_runs: args.latency_runs.max(1),
             cold_start_runs: if quick { 3 } else { 10 },
             rss_file_bytes: if quick { 256 * MIB } else { 4 * GIB },

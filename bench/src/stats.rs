@@ -34,11 +34,20 @@ impl Serialize for Samples {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut st = s.serialize_struct("Samples", 4)?;
-        let round = |v: f64| if v.is_finite() { (v * 1000.0).round() / 1000.0 } else { f64::NAN };
+        let round = |v: f64| {
+            if v.is_finite() {
+                (v * 1000.0).round() / 1000.0
+            } else {
+                f64::NAN
+            }
+        };
         st.serialize_field("mean", &round(self.mean()))?;
         st.serialize_field("min", &round(self.min()))?;
         st.serialize_field("max", &round(self.max()))?;
-        st.serialize_field("runs", &self.0.iter().map(|v| round(*v)).collect::<Vec<_>>())?;
+        st.serialize_field(
+            "runs",
+            &self.0.iter().map(|v| round(*v)).collect::<Vec<_>>(),
+        )?;
         st.end()
     }
 }

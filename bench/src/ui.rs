@@ -37,9 +37,11 @@ pub fn bar(len: u64, msg: impl Into<String>) -> ProgressBar {
 pub fn bytes_bar(len: u64, msg: impl Into<String>) -> ProgressBar {
     let bar = multi().add(ProgressBar::new(len));
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg:<44} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} {msg:<44} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar.set_message(msg.into());
     bar.enable_steady_tick(Duration::from_millis(120));
@@ -49,7 +51,9 @@ pub fn bytes_bar(len: u64, msg: impl Into<String>) -> ProgressBar {
 /// A spinner for one step of unknown length.
 pub fn spinner(msg: impl Into<String>) -> ProgressBar {
     let bar = multi().add(ProgressBar::new_spinner());
-    bar.set_style(ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {elapsed}").expect("valid template"),
+    );
     bar.set_message(msg.into());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar

@@ -20,7 +20,12 @@ pub enum Claim {
 
 pub const DIR: &str = ".claims";
 
-pub fn try_claim<F: Fs>(fs: &F, root: &str, name: &str, opts: &ClaimOptions) -> Result<Claim, FsError> {
+pub fn try_claim<F: Fs>(
+    fs: &F,
+    root: &str,
+    name: &str,
+    opts: &ClaimOptions,
+) -> Result<Claim, FsError> {
     let path = join(&join(root, DIR), name);
     let body = format!(
         "{{\"owner\":{},\"claimed_at\":\"{}\"}}\n",
@@ -53,7 +58,9 @@ fn is_stale<F: Fs>(fs: &F, path: &str, lease: Duration) -> Result<bool, FsError>
     Ok(match fs.stat(path)? {
         // Released in the meantime: try again.
         None => true,
-        Some(stat) => stat.mtime.is_some_and(|t| fs.now().saturating_sub(t) > lease),
+        Some(stat) => stat
+            .mtime
+            .is_some_and(|t| fs.now().saturating_sub(t) > lease),
     })
 }
 

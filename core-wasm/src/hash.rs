@@ -27,7 +27,11 @@ pub fn hash<F: Fs>(fs: &F, opts: &Options) -> Result<HashReport, FsError> {
     opts.shard
         .validate()
         .map_err(|m| FsError::new(ErrorKind::InvalidArgument, opts.root, m))?;
-    let chunk = if opts.chunk_size == 0 { DEFAULT_CHUNK } else { opts.chunk_size };
+    let chunk = if opts.chunk_size == 0 {
+        DEFAULT_CHUNK
+    } else {
+        opts.chunk_size
+    };
     let files = list_files(fs, opts)?;
     fs.create_dir(opts.out_dir)?;
     let mut report = HashReport::default();
@@ -49,7 +53,10 @@ pub fn hash<F: Fs>(fs: &F, opts: &Options) -> Result<HashReport, FsError> {
         let t2 = fs.now();
         report.read_ms += ms_between(t, t2);
         let line = format!("{sha256}  {rel}\n");
-        fs.write_file(&join(opts.out_dir, &digest_file_name(&rel)), line.as_bytes())?;
+        fs.write_file(
+            &join(opts.out_dir, &digest_file_name(&rel)),
+            line.as_bytes(),
+        )?;
         report.write_ms += ms_between(t2, fs.now());
         report.files += 1;
         report.bytes += offset;

@@ -42,7 +42,11 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
     opts.shard
         .validate()
         .map_err(|m| FsError::new(ErrorKind::InvalidArgument, opts.root, m))?;
-    let chunk = if opts.chunk_size == 0 { DEFAULT_CHUNK } else { opts.chunk_size };
+    let chunk = if opts.chunk_size == 0 {
+        DEFAULT_CHUNK
+    } else {
+        opts.chunk_size
+    };
     let mut dirs = Dirs::new(opts.root, opts.atomic_writes);
     let mut report = InboxReport::default();
     let started = fs.now();
@@ -59,7 +63,11 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
     };
     fs.create_dir(&dirs.processed)?;
     fs.create_dir(&dirs.failed)?;
-    dirs.done = fs.read_dir(&dirs.processed)?.into_iter().map(|e| e.name).collect();
+    dirs.done = fs
+        .read_dir(&dirs.processed)?
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
     if opts.claims.is_some() {
         fs.create_dir(&join(opts.root, claim::DIR))?;
     }
@@ -97,9 +105,15 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
                 fail_one(fs, &dirs, &entry.name, &reason, &mut report)?;
                 Outcome::Failed(reason)
             }
-            // The claim stays: it expires after its lease, and meanwhile
-            // nobody redoes a document whose store is failing.
-            Err(DocFailure::Store(e)) => return Err(e),
+            // The document stays in inbox/ for the next run; let that run
+            // have it at once. (A failing store may refuse this too; then
+            // the claim expires after its lease.)
+            Err(DocFailure::Store(e)) => {
+                if let Some(path) = held {
+                    let _ = claim::release(fs, &path);
+                }
+                return Err(e);
+            }
         };
         if let Some(path) = held {
             claim::release(fs, &path)?;
@@ -191,7 +205,7 @@ fn process_one<F: Fs>(
     let file = match fs.open(&src) {
         Ok(file) => file,
         Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(DocFailure::Bad(e.message)),
+        Err(e) => return Err(read_failure(e, &src, 0)),
     };
     report.timings.read_ms += ms_between(t, fs.now());
     let mut counter = Counter::default();
@@ -201,9 +215,7 @@ fn process_one<F: Fs>(
         let bytes = match fs.read_at(&file, offset, chunk) {
             Ok(bytes) => bytes,
             Err(e) if e.kind == ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(DocFailure::Bad(format!("read failed at byte {offset}: {}", e.message)));
-            }
+            Err(e) => return Err(read_failure(e, &src, offset)),
         };
         let t2 = fs.now();
         report.timings.read_ms += ms_between(t, t2);
@@ -217,7 +229,9 @@ fn process_one<F: Fs>(
         report.timings.process_ms += ms_between(t2, fs.now());
     }
     drop(file);
-    let counts = counter.finish().map_err(|e| DocFailure::Bad(e.to_string()))?;
+    let counts = counter
+        .finish()
+        .map_err(|e| DocFailure::Bad(e.to_string()))?;
 
     let t = fs.now();
     let meta = DocumentMeta {
@@ -229,7 +243,8 @@ fn process_one<F: Fs>(
         processed_at: rfc3339(t),
     };
     let json = serde_json::to_vec_pretty(&meta).expect("metadata serialises");
-    write_atomically(fs, dirs, &dirs.processed, &meta_path, name, &json).map_err(DocFailure::Store)?;
+    write_atomically(fs, dirs, &dirs.processed, &meta_path, name, &json)
+        .map_err(DocFailure::Store)?;
     let t2 = fs.now();
     report.timings.write_meta_ms += ms_between(t, t2);
     if !move_doc(fs, &src, &dst)? {
@@ -237,6 +252,20 @@ fn process_one<F: Fs>(
     }
     report.timings.move_ms += ms_between(t2, fs.now());
     Ok(Some(Outcome::Processed(meta)))
+}
+
+/// A document we may not read is bad input and goes to `failed/`; a store
+/// that fails to serve it is not the document's fault: stop the run and
+/// leave the document in `inbox/` for the next one.
+fn read_failure(e: FsError, src: &str, offset: u64) -> DocFailure {
+    match e.kind {
+        ErrorKind::Io => DocFailure::Store(FsError::new(
+            e.kind,
+            src,
+            format!("read failed at byte {offset}: {}", e.message),
+        )),
+        _ => DocFailure::Bad(format!("cannot read at byte {offset}: {}", e.message)),
+    }
 }
 
 /// `false` when the document is already gone: another host finished it.

@@ -65,7 +65,10 @@ impl fs::Fs for NativeFs {
             Ok(m) => Ok(Some(Stat {
                 kind: kind_of(m.file_type()),
                 size: m.len(),
-                mtime: m.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()),
+                mtime: m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(UNIX_EPOCH).ok()),
             })),
             Err(e) if e.kind() == IoKind::NotFound => Ok(None),
             Err(e) => Err(err(path, e)),

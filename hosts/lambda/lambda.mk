@@ -20,8 +20,11 @@ $(CARGO_LAMBDA): $(VENV)/.installed
 lambda: component $(CARGO_LAMBDA) ## Build build/lambda/bootstrap.zip (arm64) for Terraform
 	@rustup target list --installed | grep -qx $(LAMBDA_TARGET) || rustup target add $(LAMBDA_TARGET)
 	@# The venv first on PATH: cargo-lambda finds Zig through its python.
+	@# Stripping only the final link keeps every dependency's build shared
+	@# with other release builds, and the zip ~5x smaller (faster cold start).
 	PATH="$(VENV)/bin:$$PATH" $(CARGO_LAMBDA) lambda build --release --arm64 --output-format zip \
-		--locked -p docproc-lambda --lambda-dir $(CARGO_TARGET_DIR)/lambda
+		--locked -p docproc-lambda --lambda-dir $(CARGO_TARGET_DIR)/lambda \
+		--config 'profile.release.package.docproc-lambda.strip="symbols"'
 	@mkdir -p $(dir $(LAMBDA_ZIP))
 	cp $(CARGO_TARGET_DIR)/lambda/bootstrap/bootstrap.zip $(LAMBDA_ZIP).tmp
 	@mv $(LAMBDA_ZIP).tmp $(LAMBDA_ZIP)

@@ -10,7 +10,7 @@ use http::{Response, StatusCode};
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::{BodyExt, Full};
 
-use crate::forward::{BoxError, ProxyBody};
+use crate::forward::{ProxyBody, ProxyError};
 use crate::plan::Fault;
 
 /// How long a cut body waits after its first half before failing, so the half is flushed
@@ -35,7 +35,7 @@ pub(crate) fn error_response(fault: Fault) -> Response<ProxyBody> {
 }
 
 /// The server could not be reached: 502, so the client sees a server-side error.
-pub(crate) fn bad_gateway(err: &BoxError) -> Response<ProxyBody> {
+pub(crate) fn bad_gateway(err: &ProxyError) -> Response<ProxyBody> {
     xml_error(
         StatusCode::BAD_GATEWAY,
         "BadGateway",
@@ -56,12 +56,18 @@ fn xml_error(status: StatusCode, code: &str, message: &str) -> Response<ProxyBod
         .header("content-type", "application/xml")
         .header("content-length", body.len())
         .header("x-amz-request-id", id)
-        .body(Full::new(Bytes::from(body)).map_err(|never| match never {}).boxed())
+        .body(
+            Full::new(Bytes::from(body))
+                .map_err(|never| match never {})
+                .boxed(),
+        )
         .expect("valid response")
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 /// The first half of `body`, then a pause, then an error that makes the server end the
@@ -85,15 +91,23 @@ struct CutBody {
 
 impl Body for CutBody {
     type Data = Bytes;
-    type Error = BoxError;
+    type Error = ProxyError;
 
-    fn poll_frame(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, BoxError>>> {
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, ProxyError>>> {
         if let Some(first) = self.first.take() {
             return Poll::Ready(Some(Ok(Frame::data(first))));
         }
         match self.pause.as_mut().poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(()) => Poll::Ready(Some(Err(format!("docproc-s3proxy: {}", self.fault.name()).into()))),
+            Poll::Ready(()) => {
+                Poll::Ready(Some(Err(ProxyError(format!(
+                    "docproc-s3proxy: {}",
+                    self.fault.name()
+                )))))
+            }
         }
     }
 

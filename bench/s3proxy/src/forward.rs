@@ -19,8 +19,21 @@ use crate::io::ConnControl;
 use crate::plan::{Active, Fault, Plan};
 use crate::stats::Counters;
 
-pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync>;
-pub(crate) type ProxyBody = BoxBody<Bytes, BoxError>;
+/// Why the proxy could not answer a request, or a body it sends failed on purpose. A concrete
+/// type rather than `Box<dyn Error>`, whose elided lifetime trips the compiler's checks of
+/// the spawned connection futures.
+#[derive(Debug)]
+pub(crate) struct ProxyError(pub String);
+
+impl std::fmt::Display for ProxyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ProxyError {}
+
+pub(crate) type ProxyBody = BoxBody<Bytes, ProxyError>;
 
 pub(crate) struct Shared {
     pub upstream: SocketAddr,
@@ -48,13 +61,20 @@ impl Shared {
 }
 
 /// Hop-by-hop headers: they describe one connection, not the request.
-const HOP_BY_HOP: [&str; 6] = ["connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"];
+const HOP_BY_HOP: [&str; 6] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+];
 
 pub(crate) async fn handle(
     shared: Arc<Shared>,
     control: Arc<ConnControl>,
     req: Request<Incoming>,
-) -> Result<Response<ProxyBody>, BoxError> {
+) -> Result<Response<ProxyBody>, ProxyError> {
     let method = req.method().as_str().to_owned();
     shared.stats.request(&method);
     let (latency, fault) = {
@@ -86,13 +106,13 @@ pub(crate) async fn handle(
                 Err(e) => return Ok(fault::bad_gateway(&e)),
             };
             let (parts, body) = response.into_parts();
-            let body = body.collect().await?.to_bytes();
+            let body = body.collect().await.map_err(boxed)?.to_bytes();
             if f == Fault::ResetMidBody {
                 control.reset_on_close();
             }
             if body.len() < 2 {
                 // Nothing to cut: end the connection before the response instead.
-                return Err(format!("{} before the response", f.name()).into());
+                return Err(ProxyError(format!("{} before the response", f.name())));
             }
             return Ok(Response::from_parts(parts, fault::cut_body(body, f)));
         }
@@ -107,21 +127,26 @@ pub(crate) async fn handle(
     if !response_latency.is_zero() {
         tokio::time::sleep(response_latency).await;
     }
-    Ok(response.map(|b| b.map_err(BoxError::from).boxed()))
+    Ok(response.map(|b| b.map_err(boxed).boxed()))
 }
 
-async fn forward(shared: &Shared, req: Request<Incoming>) -> Result<Response<Incoming>, BoxError> {
+async fn forward(shared: &Shared, req: Request<Incoming>) -> Result<Response<Incoming>, ProxyError> {
     let (mut parts, body) = req.into_parts();
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     parts.uri = Uri::builder()
         .scheme("http")
         .authority(shared.upstream.to_string())
         .path_and_query(path_and_query)
-        .build()?;
+        .build()
+        .map_err(boxed)?;
     // The Host header stays the client's: it is part of the SigV4 signature.
     strip_hop_by_hop(&mut parts.headers);
     shared.stats.forwarded();
-    Ok(shared.client.request(Request::from_parts(parts, body)).await?)
+    shared
+        .client
+        .request(Request::from_parts(parts, body))
+        .await
+        .map_err(boxed)
 }
 
 fn strip_hop_by_hop(headers: &mut http::HeaderMap) {
@@ -138,4 +163,8 @@ fn strip_hop_by_hop(headers: &mut http::HeaderMap) {
     for name in HOP_BY_HOP {
         headers.remove(name);
     }
+}
+
+fn boxed<E: std::fmt::Display>(e: E) -> ProxyError {
+    ProxyError(e.to_string())
 }

@@ -59,7 +59,11 @@ impl Proxy {
 
     /// Starts a proxy on `listen`, which must be a loopback address: the proxy forwards
     /// signed requests and is never meant to be reachable from another machine.
-    pub async fn start_on(listen: SocketAddr, upstream: SocketAddr, plan: Plan) -> std::io::Result<Proxy> {
+    pub async fn start_on(
+        listen: SocketAddr,
+        upstream: SocketAddr,
+        plan: Plan,
+    ) -> std::io::Result<Proxy> {
         if !listen.ip().is_loopback() {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
@@ -70,7 +74,11 @@ impl Proxy {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared::new(upstream, plan));
         let accept = tokio::spawn(accept_loop(listener, shared.clone()));
-        Ok(Proxy { addr, shared, accept })
+        Ok(Proxy {
+            addr,
+            shared,
+            accept,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -65,7 +65,10 @@ fn main() -> std::process::ExitCode {
     let upstream = match cli.upstream.to_socket_addrs().map(|mut a| a.next()) {
         Ok(Some(addr)) => addr,
         Ok(None) | Err(_) => {
-            eprintln!("docproc-s3proxy: --upstream {}: not a HOST:PORT that resolves", cli.upstream);
+            eprintln!(
+                "docproc-s3proxy: --upstream {}: not a HOST:PORT that resolves",
+                cli.upstream
+            );
             return std::process::ExitCode::from(2);
         }
     };

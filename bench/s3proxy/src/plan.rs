@@ -78,9 +78,17 @@ impl Rule {
     }
 
     fn matches(&self, method: &str, path: &str, query: &str) -> bool {
-        self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method))
-            && self.path_contains.as_deref().is_none_or(|p| path.contains(p))
-            && self.query_contains.as_deref().is_none_or(|q| query.contains(q))
+        self.method
+            .as_deref()
+            .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self
+                .path_contains
+                .as_deref()
+                .is_none_or(|p| path.contains(p))
+            && self
+                .query_contains
+                .as_deref()
+                .is_none_or(|q| query.contains(q))
     }
 }
 
@@ -127,7 +135,8 @@ impl std::str::FromStr for Fault {
             "truncated-body" | "truncate" => Fault::TruncatedBody,
             _ => match s.strip_prefix("stall=") {
                 Some(ms) => Fault::Stall(Duration::from_millis(
-                    ms.parse().map_err(|_| format!("{s}: stall=MS needs milliseconds"))?,
+                    ms.parse()
+                        .map_err(|_| format!("{s}: stall=MS needs milliseconds"))?,
                 )),
                 None => {
                     return Err(format!(
@@ -201,13 +210,26 @@ mod tests {
     fn query_and_names() {
         let mut active = Active::new(Plan {
             latency: Duration::ZERO,
-            rules: vec![Rule::new(Fault::ResetMidBody).query_contains("list-type=2").times(1)],
+            rules: vec![
+                Rule::new(Fault::ResetMidBody)
+                    .query_contains("list-type=2")
+                    .times(1),
+            ],
         });
         assert_eq!(active.pick("GET", "/b", "x=1"), None);
-        assert_eq!(active.pick("GET", "/b", "list-type=2&prefix="), Some(Fault::ResetMidBody));
+        assert_eq!(
+            active.pick("GET", "/b", "list-type=2&prefix="),
+            Some(Fault::ResetMidBody)
+        );
         assert_eq!(active.pick("GET", "/b", "list-type=2"), None);
-        assert_eq!("stall=250".parse(), Ok(Fault::Stall(Duration::from_millis(250))));
-        assert_eq!("reset".parse::<Fault>().map(|f| f.name()), Ok("reset-mid-body"));
+        assert_eq!(
+            "stall=250".parse(),
+            Ok(Fault::Stall(Duration::from_millis(250)))
+        );
+        assert_eq!(
+            "reset".parse::<Fault>().map(|f| f.name()),
+            Ok("reset-mid-body")
+        );
         assert!("nope".parse::<Fault>().is_err());
     }
 }

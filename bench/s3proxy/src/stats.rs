@@ -25,7 +25,11 @@ pub struct Stats {
 impl Stats {
     /// Faults of every kind.
     pub fn faults(&self) -> u64 {
-        self.slow_down + self.internal_error + self.reset_mid_body + self.truncated_body + self.stall
+        self.slow_down
+            + self.internal_error
+            + self.reset_mid_body
+            + self.truncated_body
+            + self.stall
     }
 
     /// Faults of one kind.
@@ -84,7 +88,9 @@ pub(crate) struct Counters {
 impl Counters {
     pub fn request(&self, method: &str) {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        *crate::lock(&self.by_method).entry(method.to_owned()).or_default() += 1;
+        *crate::lock(&self.by_method)
+            .entry(method.to_owned())
+            .or_default() += 1;
     }
 
     pub fn forwarded(&self) {

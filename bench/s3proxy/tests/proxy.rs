@@ -36,7 +36,13 @@ fn client(proxy: &Proxy, attempts: u32, timeouts: TimeoutConfig) -> Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(s.region.clone()))
         .endpoint_url(proxy.endpoint())
-        .credentials_provider(Credentials::new(&s.access_key, &s.secret_key, None, None, "s3proxy-test"))
+        .credentials_provider(Credentials::new(
+            &s.access_key,
+            &s.secret_key,
+            None,
+            None,
+            "s3proxy-test",
+        ))
         .force_path_style(true)
         .retry_config(retry)
         .timeout_config(timeouts)
@@ -105,7 +111,12 @@ async fn latency_is_added_to_every_request() {
         async move {
             let started = Instant::now();
             for _ in 0..n {
-                c.head_object().bucket(&name).key("data.bin").send().await.unwrap();
+                c.head_object()
+                    .bucket(&name)
+                    .key("data.bin")
+                    .send()
+                    .await
+                    .unwrap();
             }
             started.elapsed()
         }
@@ -114,25 +125,56 @@ async fn latency_is_added_to_every_request() {
     let fast = timed(5).await;
     proxy.set_plan(Plan::with_latency_ms(60));
     let slow = timed(5).await;
-    assert!(slow >= Duration::from_millis(300), "5 requests at 60 ms took {slow:?}");
-    assert!(slow > fast + Duration::from_millis(250), "without {fast:?}, with {slow:?}");
+    assert!(
+        slow >= Duration::from_millis(300),
+        "5 requests at 60 ms took {slow:?}"
+    );
+    assert!(
+        slow > fast + Duration::from_millis(250),
+        "without {fast:?}, with {slow:?}"
+    );
 
     proxy.set_plan(Plan::default());
     proxy.set_response_latency(Duration::from_millis(60));
     let on_responses = timed(5).await;
-    assert!(on_responses >= Duration::from_millis(300), "response latency: {on_responses:?}");
+    assert!(
+        on_responses >= Duration::from_millis(300),
+        "response latency: {on_responses:?}"
+    );
     assert_eq!(proxy.stats().requests, 16);
 }
 
 #[tokio::test]
 async fn slow_down_is_a_503_with_its_code() {
     let (b, data) = seeded("proxy-slowdown").await;
-    let rule = Rule::new(Fault::SlowDown).method("GET").path_contains("data.bin").times(1);
-    let proxy = Proxy::start(upstream(), Plan { rules: vec![rule], ..Plan::default() }).await.unwrap();
+    let rule = Rule::new(Fault::SlowDown)
+        .method("GET")
+        .path_contains("data.bin")
+        .times(1);
+    let proxy = Proxy::start(
+        upstream(),
+        Plan {
+            rules: vec![rule],
+            ..Plan::default()
+        },
+    )
+    .await
+    .unwrap();
     let c = no_retries(&proxy);
-    let err = c.get_object().bucket(&b.name).key("data.bin").send().await.unwrap_err();
+    let err = c
+        .get_object()
+        .bucket(&b.name)
+        .key("data.bin")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(503));
-    assert_eq!(err.code(), Some("SlowDown"), "{}", DisplayErrorContext(&err));
+    assert_eq!(
+        err.code(),
+        Some("SlowDown"),
+        "{}",
+        DisplayErrorContext(&err)
+    );
     // Used up: the next one goes through.
     assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data);
     let s = proxy.stats();
@@ -142,8 +184,19 @@ async fn slow_down_is_a_503_with_its_code() {
 #[tokio::test]
 async fn internal_error_is_a_500_even_for_uploads() {
     let b = bucket("proxy-internal").await;
-    let rule = Rule::new(Fault::InternalError).method("PUT").skip(1).times(1);
-    let proxy = Proxy::start(upstream(), Plan { rules: vec![rule], ..Plan::default() }).await.unwrap();
+    let rule = Rule::new(Fault::InternalError)
+        .method("PUT")
+        .skip(1)
+        .times(1);
+    let proxy = Proxy::start(
+        upstream(),
+        Plan {
+            rules: vec![rule],
+            ..Plan::default()
+        },
+    )
+    .await
+    .unwrap();
     let c = no_retries(&proxy);
     let put = |key: &'static str| {
         c.put_object()
@@ -155,7 +208,12 @@ async fn internal_error_is_a_500_even_for_uploads() {
     put("first").await.unwrap(); // skipped
     let err = put("second").await.unwrap_err();
     assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(500));
-    assert_eq!(err.code(), Some("InternalError"), "{}", DisplayErrorContext(&err));
+    assert_eq!(
+        err.code(),
+        Some("InternalError"),
+        "{}",
+        DisplayErrorContext(&err)
+    );
     put("third").await.unwrap();
     assert_eq!(b.keys().await, ["first", "third"]);
     assert_eq!(proxy.stats().internal_error, 1);
@@ -165,11 +223,25 @@ async fn internal_error_is_a_500_even_for_uploads() {
 async fn reset_mid_body_cuts_the_download() {
     let (b, data) = seeded("proxy-reset").await;
     let rule = Rule::new(Fault::ResetMidBody).method("GET").times(1);
-    let proxy = Proxy::start(upstream(), Plan { rules: vec![rule], ..Plan::default() }).await.unwrap();
+    let proxy = Proxy::start(
+        upstream(),
+        Plan {
+            rules: vec![rule],
+            ..Plan::default()
+        },
+    )
+    .await
+    .unwrap();
     let c = no_retries(&proxy);
     let err = get(&c, &b.name, "data.bin").await.unwrap_err();
-    assert!(err.starts_with("body:"), "the headers arrive, the body fails: {err}");
-    assert!(err.to_lowercase().contains("reset"), "a reset, not a clean close: {err}");
+    assert!(
+        err.starts_with("body:"),
+        "the headers arrive, the body fails: {err}"
+    );
+    assert!(
+        err.to_lowercase().contains("reset"),
+        "a reset, not a clean close: {err}"
+    );
     assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data);
     assert_eq!(proxy.stats().reset_mid_body, 1);
 }
@@ -178,11 +250,25 @@ async fn reset_mid_body_cuts_the_download() {
 async fn truncated_body_is_shorter_than_its_length() {
     let (b, data) = seeded("proxy-truncated").await;
     let rule = Rule::new(Fault::TruncatedBody).method("GET").times(1);
-    let proxy = Proxy::start(upstream(), Plan { rules: vec![rule], ..Plan::default() }).await.unwrap();
+    let proxy = Proxy::start(
+        upstream(),
+        Plan {
+            rules: vec![rule],
+            ..Plan::default()
+        },
+    )
+    .await
+    .unwrap();
     let c = no_retries(&proxy);
     let err = get(&c, &b.name, "data.bin").await.unwrap_err();
-    assert!(err.starts_with("body:"), "the headers arrive, the body fails: {err}");
-    assert!(!err.to_lowercase().contains("reset"), "a clean close, not a reset: {err}");
+    assert!(
+        err.starts_with("body:"),
+        "the headers arrive, the body fails: {err}"
+    );
+    assert!(
+        !err.to_lowercase().contains("reset"),
+        "a clean close, not a reset: {err}"
+    );
     assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data);
     assert_eq!(proxy.stats().truncated_body, 1);
 }
@@ -190,21 +276,42 @@ async fn truncated_body_is_shorter_than_its_length() {
 #[tokio::test]
 async fn stall_holds_the_request() {
     let (b, _) = seeded("proxy-stall").await;
-    let rule = Rule::new(Fault::Stall(Duration::from_secs(3))).method("HEAD").times(1);
-    let proxy = Proxy::start(upstream(), Plan { rules: vec![rule], ..Plan::default() }).await.unwrap();
+    let rule = Rule::new(Fault::Stall(Duration::from_secs(3)))
+        .method("HEAD")
+        .times(1);
+    let proxy = Proxy::start(
+        upstream(),
+        Plan {
+            rules: vec![rule],
+            ..Plan::default()
+        },
+    )
+    .await
+    .unwrap();
     let timeouts = TimeoutConfig::builder()
         .operation_attempt_timeout(Duration::from_millis(500))
         .build();
     let c = client(&proxy, 1, timeouts);
     let started = Instant::now();
-    let err = c.head_object().bucket(&b.name).key("data.bin").send().await.unwrap_err();
+    let err = c
+        .head_object()
+        .bucket(&b.name)
+        .key("data.bin")
+        .send()
+        .await
+        .unwrap_err();
     assert!(
         matches!(err, aws_sdk_s3::error::SdkError::TimeoutError(_)),
         "{}",
         DisplayErrorContext(&err)
     );
     assert!(started.elapsed() < Duration::from_secs(2));
-    c.head_object().bucket(&b.name).key("data.bin").send().await.unwrap();
+    c.head_object()
+        .bucket(&b.name)
+        .key("data.bin")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(proxy.stats().stall, 1);
 }
 
@@ -218,17 +325,33 @@ async fn standard_retries_recover_from_every_transient_fault() {
         (Fault::InternalError, "GET"),
         (Fault::ResetMidBody, "HEAD"),
         (Fault::ResetMidBody, "PUT"),
+        (Fault::ResetMidBody, "LIST"),
+        (Fault::TruncatedBody, "LIST"),
     ];
     for (fault, method) in cases {
         let before = proxy.stats();
+        let rule = match method {
+            // ListObjectsV2: a body the SDK reads inside its retry loop.
+            "LIST" => Rule::new(fault).method("GET").query_contains("list-type=2"),
+            m => Rule::new(fault).method(m),
+        };
         proxy.set_plan(Plan {
-            rules: vec![Rule::new(fault).method(method).times(2)],
+            rules: vec![rule.times(2)],
             ..Plan::default()
         });
         match method {
+            "LIST" => {
+                let listed = c.list_objects_v2().bucket(&b.name).send().await.unwrap();
+                assert!(listed.key_count().unwrap_or(0) >= 1);
+            }
             "GET" => assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data),
             "HEAD" => {
-                c.head_object().bucket(&b.name).key("data.bin").send().await.unwrap();
+                c.head_object()
+                    .bucket(&b.name)
+                    .key("data.bin")
+                    .send()
+                    .await
+                    .unwrap();
             }
             _ => {
                 c.put_object()
@@ -243,7 +366,10 @@ async fn standard_retries_recover_from_every_transient_fault() {
         }
         let s = &proxy.stats() - &before;
         assert_eq!(s.injected(fault), 2, "{fault:?} on {method}: {s:?}");
-        assert_eq!(s.requests, 3, "two failed attempts, then one that worked: {s:?}");
+        assert_eq!(
+            s.requests, 3,
+            "two failed attempts, then one that worked: {s:?}"
+        );
     }
     assert_eq!(b.get("retried.bin").await.unwrap(), data);
 }

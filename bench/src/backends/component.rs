@@ -44,7 +44,11 @@ pub async fn run(rt: &Runtime, backend: &Backend, job: &Job) -> Result<RunReport
     docproc_host::run(rt, backend, job, Shard::ALL).await
 }
 
-pub async fn process_inbox(rt: &Runtime, backend: &Backend, root: &str) -> Result<(InboxReport, RunReport)> {
+pub async fn process_inbox(
+    rt: &Runtime,
+    backend: &Backend,
+    root: &str,
+) -> Result<(InboxReport, RunReport)> {
     let job = Job::ProcessInbox {
         root: root.to_owned(),
         chunk_size: 0,
@@ -58,7 +62,9 @@ pub async fn process_inbox(rt: &Runtime, backend: &Backend, root: &str) -> Resul
 }
 
 pub async fn walk(rt: &Runtime, backend: &Backend, root: &str) -> Result<(WalkReport, RunReport)> {
-    let job = Job::Walk { root: root.to_owned() };
+    let job = Job::Walk {
+        root: root.to_owned(),
+    };
     let report = run(rt, backend, &job).await?;
     match &report.report {
         Report::Walk(r) => Ok((r.clone(), report)),
@@ -66,7 +72,12 @@ pub async fn walk(rt: &Runtime, backend: &Backend, root: &str) -> Result<(WalkRe
     }
 }
 
-pub async fn hash(rt: &Runtime, backend: &Backend, root: &str, out_dir: &str) -> Result<(HashReport, RunReport)> {
+pub async fn hash(
+    rt: &Runtime,
+    backend: &Backend,
+    root: &str,
+    out_dir: &str,
+) -> Result<(HashReport, RunReport)> {
     let job = Job::Hash {
         root: root.to_owned(),
         out_dir: out_dir.to_owned(),

@@ -71,6 +71,9 @@ impl BackendKind {
 
     /// Whether it reaches the documents through a FUSE mount.
     pub fn is_mount(self) -> bool {
-        matches!(self, BackendKind::S3fs | BackendKind::Mountpoint | BackendKind::Weed)
+        matches!(
+            self,
+            BackendKind::S3fs | BackendKind::Mountpoint | BackendKind::Weed
+        )
     }
 }

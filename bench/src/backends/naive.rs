@@ -32,7 +32,12 @@ fn ms(since: Instant) -> f64 {
 /// List `root/inbox/`; for each document: download it to a temporary file, read it, count
 /// words and lines, copy it to `processed/`, put `processed/<name>.meta.json`, delete the
 /// original, remove the temporary file.
-pub async fn process_inbox(client: &Client, place: &Place, root: &str, tmp: &Path) -> Result<InboxTimes> {
+pub async fn process_inbox(
+    client: &Client,
+    place: &Place,
+    root: &str,
+    tmp: &Path,
+) -> Result<InboxTimes> {
     let bucket = &place.bucket;
     let inbox = place.key(&format!("{root}/inbox/"));
     let processed = place.key(&format!("{root}/processed/"));
@@ -170,7 +175,10 @@ pub async fn hash(client: &Client, place: &Place, root: &str, out_dir: &str) -> 
             t.bytes += chunk.len() as u64;
             hasher.update(&chunk);
         }
-        t.digests.push((key[prefix.len()..].to_owned(), hex::encode(hasher.finalize())));
+        t.digests.push((
+            key[prefix.len()..].to_owned(),
+            hex::encode(hasher.finalize()),
+        ));
         t.files += 1;
     }
     t.read_ms = ms(started);

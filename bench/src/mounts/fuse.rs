@@ -20,7 +20,13 @@ pub struct FuseMount {
 impl FuseMount {
     /// Runs `cmd` (a client that stays in the foreground) and waits until `dir` is mounted.
     /// Its output goes to `log`.
-    pub fn start(name: &'static str, mut cmd: Command, dir: &Path, log: &Path, fusermount: &Path) -> Result<FuseMount> {
+    pub fn start(
+        name: &'static str,
+        mut cmd: Command,
+        dir: &Path,
+        log: &Path,
+        fusermount: &Path,
+    ) -> Result<FuseMount> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let dir = dir.canonicalize()?;
         if is_mounted(&dir) {
@@ -44,7 +50,10 @@ impl FuseMount {
         let started = Instant::now();
         while !is_mounted(&mount.dir) {
             if let Some(status) = mount.child.try_wait()? {
-                bail!("{name} exited ({status}) before mounting; its log:\n{}", tail(log, 15));
+                bail!(
+                    "{name} exited ({status}) before mounting; its log:\n{}",
+                    tail(log, 15)
+                );
             }
             if started.elapsed() > MOUNT_TIMEOUT {
                 bail!(
@@ -86,7 +95,10 @@ impl Drop for FuseMount {
             match self.child.try_wait() {
                 Ok(Some(_)) | Err(_) => break,
                 Ok(None) if started.elapsed() > EXIT_TIMEOUT => {
-                    crate::ui::log(format!("{} did not exit after unmounting; killing it", self.name));
+                    crate::ui::log(format!(
+                        "{} did not exit after unmounting; killing it",
+                        self.name
+                    ));
                     let _ = self.child.kill();
                     let _ = self.child.wait();
                     break;

@@ -62,15 +62,24 @@ impl Tools {
                 "the Mountpoint launcher {} is not built (make bench-all builds it)",
                 p.display()
             )),
-            None => Err("no Mountpoint launcher given (make bench-all builds one; quick runs skip it)".into()),
+            None => Err(
+                "no Mountpoint launcher given (make bench-all builds one; quick runs skip it)"
+                    .into(),
+            ),
         };
         let weed = if weed.is_file() {
             Ok(weed.to_path_buf())
         } else {
-            Err(format!("{} not found (scripts/s3-server installs it)", weed.display()))
+            Err(format!(
+                "{} not found (scripts/s3-server installs it)",
+                weed.display()
+            ))
         };
         Tools {
-            s3fs: with_fuse(which("s3fs").ok_or_else(|| "s3fs is not installed (Debian package s3fs)".to_string())),
+            s3fs: with_fuse(
+                which("s3fs")
+                    .ok_or_else(|| "s3fs is not installed (Debian package s3fs)".to_string()),
+            ),
             mountpoint: with_fuse(mountpoint),
             weed: with_fuse(weed),
             fuse,
@@ -80,7 +89,11 @@ impl Tools {
 
 /// /dev/fuse usable and a fusermount to unmount with.
 fn fuse_available() -> Result<PathBuf, String> {
-    if let Err(e) = std::fs::OpenOptions::new().read(true).write(true).open("/dev/fuse") {
+    if let Err(e) = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/fuse")
+    {
         return Err(format!("/dev/fuse is not usable here ({e})"));
     }
     which("fusermount3")

@@ -23,7 +23,13 @@ impl LatencyProxy {
         let handle = runtime.handle().clone();
         // block_on cannot run on a thread that is already inside a runtime.
         let proxy = std::thread::spawn(move || {
-            handle.block_on(Proxy::start(upstream, Plan { latency, rules: Vec::new() }))
+            handle.block_on(Proxy::start(
+                upstream,
+                Plan {
+                    latency,
+                    rules: Vec::new(),
+                },
+            ))
         })
         .join()
         .map_err(|_| anyhow::anyhow!("the proxy start thread panicked"))?

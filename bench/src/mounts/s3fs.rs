@@ -11,7 +11,10 @@ use super::{FuseMount, MountSpec};
 pub fn mount(s3fs: &Path, fusermount: &Path, spec: &MountSpec) -> Result<FuseMount> {
     let passwd = spec.work.join("s3fs.passwd");
     if !passwd.exists() {
-        std::fs::write(&passwd, format!("{}:{}\n", spec.creds.access_key, spec.creds.secret_key))?;
+        std::fs::write(
+            &passwd,
+            format!("{}:{}\n", spec.creds.access_key, spec.creds.secret_key),
+        )?;
         std::fs::set_permissions(&passwd, std::fs::Permissions::from_mode(0o600))?;
     }
     let prefix = spec.place.prefix.trim_end_matches('/');
@@ -21,11 +24,15 @@ pub fn mount(s3fs: &Path, fusermount: &Path, spec: &MountSpec) -> Result<FuseMou
         format!("{}:/{prefix}", spec.place.bucket)
     };
     let mut cmd = Command::new(s3fs);
-    cmd.arg(source).arg(spec.dir()).arg("-f").arg("-o").arg(format!(
-        "passwd_file={},url={},use_path_request_style,endpoint={},dbglevel=warn",
-        passwd.display(),
-        spec.endpoint,
-        spec.region
-    ));
+    cmd.arg(source)
+        .arg(spec.dir())
+        .arg("-f")
+        .arg("-o")
+        .arg(format!(
+            "passwd_file={},url={},use_path_request_style,endpoint={},dbglevel=warn",
+            passwd.display(),
+            spec.endpoint,
+            spec.region
+        ));
     FuseMount::start("s3fs", cmd, &spec.dir(), &spec.log(), fusermount)
 }

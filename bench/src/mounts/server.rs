@@ -46,14 +46,20 @@ impl LocalServer {
             filer_port: 0,
         };
         let env = read_env(&dir.join("env"))?;
-        let get = |k: &str| env.get(k).cloned().with_context(|| format!("the server's env file has no {k}"));
+        let get = |k: &str| {
+            env.get(k)
+                .cloned()
+                .with_context(|| format!("the server's env file has no {k}"))
+        };
         server.endpoint = get("AWS_ENDPOINT_URL")?;
         server.creds = Creds {
             access_key: get("AWS_ACCESS_KEY_ID")?,
             secret_key: get("AWS_SECRET_ACCESS_KEY")?,
         };
         server.region = get("AWS_REGION")?;
-        server.filer_port = get("DOCPROC_FILER_PORT")?.parse().context("DOCPROC_FILER_PORT")?;
+        server.filer_port = get("DOCPROC_FILER_PORT")?
+            .parse()
+            .context("DOCPROC_FILER_PORT")?;
         Ok(server)
     }
 
@@ -68,12 +74,16 @@ impl LocalServer {
 
 impl Drop for LocalServer {
     fn drop(&mut self) {
-        let _ = Command::new(&self.script).arg("stop").arg(&self.dir).output();
+        let _ = Command::new(&self.script)
+            .arg("stop")
+            .arg(&self.dir)
+            .output();
     }
 }
 
 fn read_env(path: &Path) -> Result<HashMap<String, String>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(text
         .lines()
         .filter_map(|l| l.split_once('='))

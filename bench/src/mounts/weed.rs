@@ -8,7 +8,12 @@ use anyhow::Result;
 
 use super::{FuseMount, MountSpec};
 
-pub fn mount(weed: &Path, fusermount: &Path, filer_port: u16, spec: &MountSpec) -> Result<FuseMount> {
+pub fn mount(
+    weed: &Path,
+    fusermount: &Path,
+    filer_port: u16,
+    spec: &MountSpec,
+) -> Result<FuseMount> {
     let cache = spec.work.join("weed-cache").join(&spec.tag);
     std::fs::create_dir_all(&cache)?;
     let path = format!("/buckets/{}/{}", spec.place.bucket, spec.place.prefix);
@@ -18,7 +23,10 @@ pub fn mount(weed: &Path, fusermount: &Path, filer_port: u16, spec: &MountSpec) 
         .arg(format!("-dir={}", spec.dir().display()))
         .arg(format!("-filer.path={}", path.trim_end_matches('/')))
         .arg(format!("-cacheDir={}", cache.display()))
-        .arg(format!("-localSocket={}", spec.work.join(format!("weed-{}.sock", spec.tag)).display()))
+        .arg(format!(
+            "-localSocket={}",
+            spec.work.join(format!("weed-{}.sock", spec.tag)).display()
+        ))
         .arg("-allowOthers=false");
     FuseMount::start("weed mount", cmd, &spec.dir(), &spec.log(), fusermount)
 }

@@ -19,7 +19,10 @@ pub fn evaluate(r: &Results) -> Vec<Goal> {
         if let Some(raw) = &pass.raw
             && ours.and_then(|o| o.walk.as_ref()).is_some()
         {
-            let walk = ours.and_then(|o| o.walk.as_ref()).and_then(|c| c.ok()).map(|w| w.ms.mean());
+            let walk = ours
+                .and_then(|o| o.walk.as_ref())
+                .and_then(|c| c.ok())
+                .map(|w| w.ms.mean());
             let raw_ms = raw.list_sweep_ms.mean();
             goals.push(ratio_goal(
                 format!("walk within 1.5x of the raw listing{tag}"),
@@ -62,7 +65,12 @@ fn row(pass: &PassResult, kind: BackendKind) -> Option<&BackendRow> {
     pass.rows.iter().find(|r| r.backend == kind)
 }
 
-fn ratio_goal(goal: String, value: Option<f64>, met: impl Fn(f64) -> bool, text: impl Fn(f64) -> String) -> Goal {
+fn ratio_goal(
+    goal: String,
+    value: Option<f64>,
+    met: impl Fn(f64) -> bool,
+    text: impl Fn(f64) -> String,
+) -> Goal {
     match value.filter(|v| v.is_finite()) {
         Some(v) => Goal {
             goal,

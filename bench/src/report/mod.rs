@@ -122,7 +122,13 @@ pub fn tables(r: &Results) -> Vec<Table> {
     if !r.wasm_cost.is_empty() {
         let mut t = Table::new(
             "WASM cost: the same workloads native vs in the component (local directory)",
-            &["Workload", "Measure", "Native", "Component", "Component / native"],
+            &[
+                "Workload",
+                "Measure",
+                "Native",
+                "Component",
+                "Component / native",
+            ],
         );
         for row in &r.wasm_cost {
             t.row(vec![
@@ -140,8 +146,14 @@ pub fn tables(r: &Results) -> Vec<Table> {
             format!("Component cold start ({} invocations)", c.load_ms.0.len()),
             &["Step", "Mean (min-max)"],
         );
-        t.row(vec!["Compile, no cache (once per machine)".into(), fmt_ms(c.compile_ms)]);
-        t.row(vec!["Load precompiled from cache".into(), fmt_range(&c.load_ms)]);
+        t.row(vec![
+            "Compile, no cache (once per machine)".into(),
+            fmt_ms(c.compile_ms),
+        ]);
+        t.row(vec![
+            "Load precompiled from cache".into(),
+            fmt_range(&c.load_ms),
+        ]);
         t.row(vec!["Instantiate".into(), fmt_range(&c.instantiate_ms)]);
         t.row(vec![
             "Load + instantiate (per invocation)".into(),
@@ -156,7 +168,14 @@ pub fn tables(r: &Results) -> Vec<Table> {
     if !r.rss.is_empty() {
         let mut t = Table::new(
             "Peak RSS of hashing files far larger than the memory limit (child process VmHWM)",
-            &["Backend", "File size", "Memory limit", "VmHWM before", "VmHWM peak", "Read"],
+            &[
+                "Backend",
+                "File size",
+                "Memory limit",
+                "VmHWM before",
+                "VmHWM peak",
+                "Read",
+            ],
         );
         for row in &r.rss {
             match &row.error {
@@ -177,7 +196,10 @@ pub fn tables(r: &Results) -> Vec<Table> {
         out.push(t);
     }
     if !r.goals.is_empty() {
-        let mut t = Table::new("Goals (issue 3; reported, not asserted)", &["Goal", "Measured", "Met"]);
+        let mut t = Table::new(
+            "Goals (issue 3; reported, not asserted)",
+            &["Goal", "Measured", "Met"],
+        );
         for g in &r.goals {
             t.row(vec![
                 g.goal.clone(),
@@ -234,7 +256,11 @@ fn inbox_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
         return None;
     }
     let docs = r.settings.docs;
-    let runs = if pass.latency_ms > 0 { r.settings.latency_runs } else { r.settings.runs };
+    let runs = if pass.latency_ms > 0 {
+        r.settings.latency_runs
+    } else {
+        r.settings.runs
+    };
     let mut headers = vec!["Phase".to_string()];
     headers.extend(rows.iter().map(|row| row.label.clone()));
     let header_refs: Vec<&str> = headers.iter().map(String::as_str).collect();
@@ -262,7 +288,12 @@ fn inbox_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
         }
         t.row(cells);
     }
-    let baseline = naive_mean(pass, |row| row.inbox.as_ref().and_then(|c| c.ok()).map(|x| x.wall_ms.mean()));
+    let baseline = naive_mean(pass, |row| {
+        row.inbox
+            .as_ref()
+            .and_then(|c| c.ok())
+            .map(|x| x.wall_ms.mean())
+    });
     let mut cells = vec!["Speedup vs naive (wall)".to_string()];
     for row in &rows {
         cells.push(match row.inbox.as_ref().and_then(|c| c.ok()) {
@@ -274,9 +305,16 @@ fn inbox_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
     if pass.latency_ms > 0 {
         let mut cells = vec!["S3 requests per run".to_string()];
         for row in &rows {
-            cells.push(row.inbox.as_ref().and_then(|c| c.ok()).map_or(String::new(), |x| {
-                x.requests.as_ref().map_or(String::new(), |q| format!("{:.0}", q.total))
-            }));
+            cells.push(
+                row.inbox
+                    .as_ref()
+                    .and_then(|c| c.ok())
+                    .map_or(String::new(), |x| {
+                        x.requests
+                            .as_ref()
+                            .map_or(String::new(), |q| format!("{:.0}", q.total))
+                    }),
+            );
         }
         t.row(cells);
     }
@@ -285,7 +323,10 @@ fn inbox_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
 }
 
 fn naive_mean(pass: &PassResult, get: impl Fn(&BackendRow) -> Option<f64>) -> Option<f64> {
-    pass.rows.iter().find(|row| row.backend == BackendKind::Naive).and_then(get)
+    pass.rows
+        .iter()
+        .find(|row| row.backend == BackendKind::Naive)
+        .and_then(get)
 }
 
 fn walk_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
@@ -293,11 +334,22 @@ fn walk_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
         return None;
     }
     let latency = pass.latency_ms > 0;
-    let mut headers = vec!["Approach", "Mean", "Min", "Max", "vs naive S3 API", "vs raw listing"];
+    let mut headers = vec![
+        "Approach",
+        "Mean",
+        "Min",
+        "Max",
+        "vs naive S3 API",
+        "vs raw listing",
+    ];
     if latency {
         headers.push("S3 requests per run");
     }
-    let runs = if latency { r.settings.latency_runs } else { r.settings.runs };
+    let runs = if latency {
+        r.settings.latency_runs
+    } else {
+        r.settings.runs
+    };
     let mut t = Table::new(
         format!(
             "walk: list + stat {} small files, {runs} run(s){suffix}",
@@ -321,7 +373,9 @@ fn walk_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
         }
         t.row(cells);
     }
-    let baseline = naive_mean(pass, |row| row.walk.as_ref().and_then(|c| c.ok()).map(|x| x.ms.mean()));
+    let baseline = naive_mean(pass, |row| {
+        row.walk.as_ref().and_then(|c| c.ok()).map(|x| x.ms.mean())
+    });
     for row in &pass.rows {
         let Some(cell) = &row.walk else { continue };
         let mut cells = vec![row.label.clone()];
@@ -354,7 +408,14 @@ fn hash_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
             docproc_host::report::human_bytes(s.hash_file_bytes),
             s.hash_runs
         ),
-        &["Approach", "Read time", "Read throughput", "Write digests", "vs naive (read)", "of raw parallel GET"],
+        &[
+            "Approach",
+            "Read time",
+            "Read throughput",
+            "Write digests",
+            "vs naive (read)",
+            "of raw parallel GET",
+        ],
     );
     let raw = pass.raw.as_ref().and_then(|raw| raw.parallel_get_mib_s);
     if let Some(rw) = &pass.raw {
@@ -379,7 +440,12 @@ fn hash_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
             ]);
         }
     }
-    let baseline = naive_mean(pass, |row| row.hash.as_ref().and_then(|c| c.ok()).map(|x| x.read_ms.mean()));
+    let baseline = naive_mean(pass, |row| {
+        row.hash
+            .as_ref()
+            .and_then(|c| c.ok())
+            .map(|x| x.read_ms.mean())
+    });
     for row in &pass.rows {
         let Some(cell) = &row.hash else { continue };
         let mut cells = vec![row.label.clone()];
@@ -389,12 +455,16 @@ fn hash_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
                 cells.push(format!("{:.0} MiB/s", x.read_mib_s.mean()));
                 cells.push(fmt_range(&x.write_ms));
                 cells.push(baseline.map_or("-".into(), |b| fmt_ratio(b, x.read_ms.mean())));
-                cells.push(raw.map_or("-".into(), |r| format!("{:.0}%", x.read_mib_s.mean() / r * 100.0)));
+                cells.push(raw.map_or("-".into(), |r| {
+                    format!("{:.0}%", x.read_mib_s.mean() / r * 100.0)
+                }));
             }
             None => cells.push(missing(&mut t, row, cell)),
         }
         t.row(cells);
     }
-    t.note("Every backend's digests are checked against the ones computed when the files were made.");
+    t.note(
+        "Every backend's digests are checked against the ones computed when the files were made.",
+    );
     Some(t)
 }

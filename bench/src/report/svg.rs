@@ -20,7 +20,12 @@ struct Panel {
 }
 
 pub fn chart(r: &Results) -> String {
-    let panels: Vec<Panel> = r.passes.iter().flat_map(|pass| panels(pass)).filter(|p| !p.bars.is_empty()).collect();
+    let panels: Vec<Panel> = r
+        .passes
+        .iter()
+        .flat_map(|pass| panels(pass))
+        .filter(|p| !p.bars.is_empty())
+        .collect();
     let height: f64 = 50.0
         + panels
             .iter()
@@ -77,20 +82,29 @@ fn panels(pass: &PassResult) -> Vec<Panel> {
         bars: Vec::new(),
     };
     if let Some(raw) = &pass.raw {
-        walk.bars.push(("raw ListObjectsV2 sweep".into(), raw.list_sweep_ms.mean(), false));
+        walk.bars.push((
+            "raw ListObjectsV2 sweep".into(),
+            raw.list_sweep_ms.mean(),
+            false,
+        ));
         if let Some(p) = raw.parallel_get_mib_s {
-            hash.bars.push(("raw parallel GETs (no hashing)".into(), p, false));
+            hash.bars
+                .push(("raw parallel GETs (no hashing)".into(), p, false));
         }
     }
     for row in &pass.rows {
         if let Some(x) = row.inbox.as_ref().and_then(|c| c.ok()) {
-            inbox.bars.push((row.label.clone(), x.wall_ms.mean(), ours(row.backend)));
+            inbox
+                .bars
+                .push((row.label.clone(), x.wall_ms.mean(), ours(row.backend)));
         }
         if let Some(x) = row.walk.as_ref().and_then(|c| c.ok()) {
-            walk.bars.push((row.label.clone(), x.ms.mean(), ours(row.backend)));
+            walk.bars
+                .push((row.label.clone(), x.ms.mean(), ours(row.backend)));
         }
         if let Some(x) = row.hash.as_ref().and_then(|c| c.ok()) {
-            hash.bars.push((row.label.clone(), x.read_mib_s.mean(), ours(row.backend)));
+            hash.bars
+                .push((row.label.clone(), x.read_mib_s.mean(), ours(row.backend)));
         }
     }
     vec![inbox, walk, hash]
@@ -105,7 +119,12 @@ fn panel(s: &mut String, p: &Panel, mut y: f64) -> f64 {
         p.unit
     );
     y += TITLE_H;
-    let values: Vec<f64> = p.bars.iter().map(|b| b.1).filter(|v| v.is_finite() && *v > 0.0).collect();
+    let values: Vec<f64> = p
+        .bars
+        .iter()
+        .map(|b| b.1)
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .collect();
     let max = values.iter().copied().fold(0.0, f64::max);
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let log = max > 0.0 && min > 0.0 && max / min > 50.0;
@@ -152,7 +171,12 @@ fn panel(s: &mut String, p: &Panel, mut y: f64) -> f64 {
         y += BAR_H + GAP;
     }
     if log {
-        let _ = writeln!(s, r##"<text x="{}" y="{}" fill="#555" font-size="10">log scale</text>"##, WIDTH - 70.0, y - 4.0);
+        let _ = writeln!(
+            s,
+            r##"<text x="{}" y="{}" fill="#555" font-size="10">log scale</text>"##,
+            WIDTH - 70.0,
+            y - 4.0
+        );
     }
     y + PANEL_GAP
 }
@@ -169,5 +193,8 @@ fn value_text(v: f64, unit: &str) -> String {
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

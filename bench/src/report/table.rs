@@ -49,9 +49,17 @@ impl Table {
                 .iter()
                 .enumerate()
                 .map(|(i, c)| {
-                    let pad = w.get(i).copied().unwrap_or(0).saturating_sub(c.chars().count());
+                    let pad = w
+                        .get(i)
+                        .copied()
+                        .unwrap_or(0)
+                        .saturating_sub(c.chars().count());
                     // First column left-aligned, numbers right-aligned.
-                    if i == 0 { format!("{c}{}", " ".repeat(pad)) } else { format!("{}{c}", " ".repeat(pad)) }
+                    if i == 0 {
+                        format!("{c}{}", " ".repeat(pad))
+                    } else {
+                        format!("{}{c}", " ".repeat(pad))
+                    }
                 })
                 .collect::<Vec<_>>()
                 .join("  ")
@@ -59,7 +67,13 @@ impl Table {
                 .to_string()
         };
         out += &format!("  {}\n", line(&self.headers));
-        out += &format!("  {}\n", w.iter().map(|n| "-".repeat(*n)).collect::<Vec<_>>().join("  "));
+        out += &format!(
+            "  {}\n",
+            w.iter()
+                .map(|n| "-".repeat(*n))
+                .collect::<Vec<_>>()
+                .join("  ")
+        );
         for row in &self.rows {
             out += &format!("  {}\n", line(row));
         }
@@ -72,7 +86,14 @@ impl Table {
     pub fn markdown(&self) -> String {
         let esc = |s: &str| s.replace('|', "\\|");
         let mut out = format!("#### {}\n\n", self.title);
-        out += &format!("| {} |\n", self.headers.iter().map(|h| esc(h)).collect::<Vec<_>>().join(" | "));
+        out += &format!(
+            "| {} |\n",
+            self.headers
+                .iter()
+                .map(|h| esc(h))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
         out += &format!(
             "|{}|\n",
             self.headers
@@ -83,7 +104,10 @@ impl Table {
                 .join("|")
         );
         for row in &self.rows {
-            out += &format!("| {} |\n", row.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | "));
+            out += &format!(
+                "| {} |\n",
+                row.iter().map(|c| esc(c)).collect::<Vec<_>>().join(" | ")
+            );
         }
         if !self.notes.is_empty() {
             out += "\n";

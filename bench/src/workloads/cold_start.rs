@@ -36,7 +36,8 @@ pub async fn run(ctx: &Ctx, bar: &indicatif::ProgressBar) -> Result<ColdStart> {
         // A new engine and a load from the cache, like a new process; then one instance.
         let rt = Runtime::new(&ComponentSource::Embedded, options(&cache))?;
         load.push(rt.load_time.as_secs_f64() * 1000.0);
-        let (_, report) = component::walk(&rt, &component::local_backend(empty.clone()), "").await?;
+        let (_, report) =
+            component::walk(&rt, &component::local_backend(empty.clone()), "").await?;
         instantiate.push(report.instantiate_ms);
         bar.inc(1);
     }

@@ -10,7 +10,12 @@ use crate::stats::mib_per_s;
 
 pub const ROOT: &str = "hash";
 
-pub async fn run(ctx: &Ctx, pass: &Pass<'_>, kind: BackendKind, bar: &indicatif::ProgressBar) -> Result<HashResult> {
+pub async fn run(
+    ctx: &Ctx,
+    pass: &Pass<'_>,
+    kind: BackendKind,
+    bar: &indicatif::ProgressBar,
+) -> Result<HashResult> {
     let mut r = HashResult {
         digests_ok: true,
         ..HashResult::default()
@@ -18,12 +23,18 @@ pub async fn run(ctx: &Ctx, pass: &Pass<'_>, kind: BackendKind, bar: &indicatif:
     let mut tally = RequestTally::default();
     for run in 1..=ctx.settings.hash_runs {
         let out_dir = format!("digests-{}-{}-r{run}", kind.id(), pass.id);
-        let opened = ctx.open(pass, kind, Data::Large, &format!("hash-{}-r{run}", pass.id)).await?;
+        let opened = ctx
+            .open(pass, kind, Data::Large, &format!("hash-{}-r{run}", pass.id))
+            .await?;
         let before = pass.stats();
         let (files, bytes, read_ms, write_ms, digests) = match &opened {
             Opened::Component { backend, .. } => {
                 let (h, _) = component::hash(&ctx.rt, backend, ROOT, &out_dir).await?;
-                let digests = h.digests.iter().map(|d| (d.path.clone(), d.sha256.clone())).collect();
+                let digests = h
+                    .digests
+                    .iter()
+                    .map(|d| (d.path.clone(), d.sha256.clone()))
+                    .collect();
                 (h.files, h.bytes, h.read_ms, h.write_ms, digests)
             }
             Opened::Naive { client, place } => {
@@ -53,8 +64,8 @@ pub async fn run(ctx: &Ctx, pass: &Pass<'_>, kind: BackendKind, bar: &indicatif:
 
 fn digests_match(ctx: &Ctx, got: &[(String, String)]) -> bool {
     ctx.expected.len() == got.len()
-        && ctx
-            .expected
-            .iter()
-            .all(|e| got.iter().any(|(path, sha)| path.ends_with(&e.name) && *sha == e.sha256))
+        && ctx.expected.iter().all(|e| {
+            got.iter()
+                .any(|(path, sha)| path.ends_with(&e.name) && *sha == e.sha256)
+        })
 }

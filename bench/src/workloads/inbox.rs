@@ -8,7 +8,12 @@ use crate::context::{Ctx, Data, Opened, Pass};
 use crate::report::model::InboxResult;
 use crate::seed;
 
-pub async fn run(ctx: &Ctx, pass: &Pass<'_>, kind: BackendKind, bar: &indicatif::ProgressBar) -> Result<InboxResult> {
+pub async fn run(
+    ctx: &Ctx,
+    pass: &Pass<'_>,
+    kind: BackendKind,
+    bar: &indicatif::ProgressBar,
+) -> Result<InboxResult> {
     let mut r = InboxResult::default();
     let mut tally = RequestTally::default();
     for run in 1..=pass.runs {
@@ -16,16 +21,32 @@ pub async fn run(ctx: &Ctx, pass: &Pass<'_>, kind: BackendKind, bar: &indicatif:
         // Seeding goes straight to the server (never through the proxy) and is not timed.
         match kind {
             BackendKind::Local => seed::inbox_local(&ctx.local_root, &root, ctx.settings.docs)?,
-            _ => seed::inbox_s3(&ctx.client, &ctx.place(kind, Data::Small), &root, ctx.settings.docs).await?,
+            _ => {
+                seed::inbox_s3(
+                    &ctx.client,
+                    &ctx.place(kind, Data::Small),
+                    &root,
+                    ctx.settings.docs,
+                )
+                .await?
+            }
         }
         if ctx.on_aws && kind == BackendKind::Weed {
             super::settle(ctx).await;
         }
-        let opened = ctx.open(pass, kind, Data::Small, &format!("inbox-{}-r{run}", pass.id)).await?;
+        let opened = ctx
+            .open(
+                pass,
+                kind,
+                Data::Small,
+                &format!("inbox-{}-r{run}", pass.id),
+            )
+            .await?;
         let before = pass.stats();
         match &opened {
             Opened::Component { backend, .. } => {
-                let (report, run_report) = component::process_inbox(&ctx.rt, backend, &root).await?;
+                let (report, run_report) =
+                    component::process_inbox(&ctx.rt, backend, &root).await?;
                 let done = report.processed + report.resumed;
                 if done as usize != ctx.settings.docs || report.failed > 0 {
                     bail!(
@@ -50,7 +71,11 @@ pub async fn run(ctx: &Ctx, pass: &Pass<'_>, kind: BackendKind, bar: &indicatif:
                 std::fs::create_dir_all(&tmp)?;
                 let t = naive::process_inbox(client, place, &root, &tmp).await?;
                 if t.documents as usize != ctx.settings.docs {
-                    bail!("{} of {} documents processed", t.documents, ctx.settings.docs);
+                    bail!(
+                        "{} of {} documents processed",
+                        t.documents,
+                        ctx.settings.docs
+                    );
                 }
                 r.documents = t.documents;
                 r.list_ms.push(t.list_ms);
@@ -75,7 +100,9 @@ fn first_failure(report: &docproc_host::report::InboxReport) -> String {
         .documents
         .iter()
         .find_map(|d| match &d.outcome {
-            docproc_host::report::Outcome::Failed(why) => Some(format!(" (first: {}: {why})", d.name)),
+            docproc_host::report::Outcome::Failed(why) => {
+                Some(format!(" (first: {}: {why})", d.name))
+            }
             _ => None,
         })
         .unwrap_or_default()

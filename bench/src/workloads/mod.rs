@@ -50,7 +50,11 @@ impl RequestTally {
         let n = f64::from(self.runs);
         Some(Requests {
             total: self.total as f64 / n,
-            by_method: self.by_method.iter().map(|(m, v)| (m.clone(), *v as f64 / n)).collect(),
+            by_method: self
+                .by_method
+                .iter()
+                .map(|(m, v)| (m.clone(), *v as f64 / n))
+                .collect(),
         })
     }
 }
@@ -59,13 +63,20 @@ impl RequestTally {
 /// reference did before using the mount.
 pub async fn settle(ctx: &Ctx) {
     if ctx.on_aws && !ctx.settle.is_zero() {
-        ui::log(format!("waiting {:?} for S3 Files to see the new objects", ctx.settle));
+        ui::log(format!(
+            "waiting {:?} for S3 Files to see the new objects",
+            ctx.settle
+        ));
         tokio::time::sleep(ctx.settle).await;
     }
 }
 
 /// Both passes and the extras; the report's data.
-pub async fn measure(ctx: &Ctx, upstream: Option<std::net::SocketAddr>, started: Instant) -> Result<Results> {
+pub async fn measure(
+    ctx: &Ctx,
+    upstream: Option<std::net::SocketAddr>,
+    started: Instant,
+) -> Result<Results> {
     let s = &ctx.settings;
     let mut passes = Vec::new();
     let mut notes = Vec::new();
@@ -91,7 +102,12 @@ pub async fn measure(ctx: &Ctx, upstream: Option<std::net::SocketAddr>, started:
                     proxy: Some(&proxy),
                     runs: s.latency_runs,
                 };
-                let backends: Vec<BackendKind> = ctx.backends.iter().copied().filter(|b| b.uses_s3_api()).collect();
+                let backends: Vec<BackendKind> = ctx
+                    .backends
+                    .iter()
+                    .copied()
+                    .filter(|b| b.uses_s3_api())
+                    .collect();
                 passes.push(run_pass(ctx, &pass, &backends).await);
                 notes.push(format!(
                     "The latency pass puts {} ms on every S3 request (docproc-s3proxy) and runs process-inbox \
@@ -100,7 +116,9 @@ pub async fn measure(ctx: &Ctx, upstream: Option<std::net::SocketAddr>, started:
                     s.latency_ms, s.latency_runs
                 ));
             }
-            None => notes.push("No latency pass: there is no local server to put a proxy in front of.".into()),
+            None => notes.push(
+                "No latency pass: there is no local server to put a proxy in front of.".into(),
+            ),
         }
     }
 
@@ -121,7 +139,8 @@ pub async fn measure(ctx: &Ctx, upstream: Option<std::net::SocketAddr>, started:
         let bar = ui::bar(s.cold_start_runs as u64, "cold start: load + instantiate");
         let r = cold_start::run(ctx, &bar).await;
         bar.finish_and_clear();
-        r.map_err(|e| notes.push(format!("cold-start failed: {e:#}"))).ok()
+        r.map_err(|e| notes.push(format!("cold-start failed: {e:#}")))
+            .ok()
     } else {
         None
     };
@@ -182,7 +201,10 @@ async fn run_pass(ctx: &Ctx, pass: &Pass<'_>, backends: &[BackendKind]) -> PassR
         })
         .collect();
     let raw = if s.wants(Workload::Raw) {
-        let sp = ui::spinner(format!("{}: raw limits (ListObjectsV2 sweep, parallel GETs)", pass.id));
+        let sp = ui::spinner(format!(
+            "{}: raw limits (ListObjectsV2 sweep, parallel GETs)",
+            pass.id
+        ));
         let raw = raw::run(ctx, pass, pass.proxy.is_none() && s.wants(Workload::Hash)).await;
         sp.finish_and_clear();
         match raw {
@@ -200,16 +222,30 @@ async fn run_pass(ctx: &Ctx, pass: &Pass<'_>, backends: &[BackendKind]) -> PassR
         if !s.wants(w) || (w == Workload::Hash && pass.proxy.is_some()) {
             continue;
         }
-        let runs = if w == Workload::Hash { s.hash_runs } else { pass.runs };
-        let ran = backends.iter().filter(|b| !ctx.skipped.contains_key(b)).count();
-        let bar = ui::bar((ran * runs) as u64, format!("{}: {}", pass.id, describe(ctx, w)));
+        let runs = if w == Workload::Hash {
+            s.hash_runs
+        } else {
+            pass.runs
+        };
+        let ran = backends
+            .iter()
+            .filter(|b| !ctx.skipped.contains_key(b))
+            .count();
+        let bar = ui::bar(
+            (ran * runs) as u64,
+            format!("{}: {}", pass.id, describe(ctx, w)),
+        );
         for row in rows.iter_mut() {
             let kind = row.backend;
             bar.set_message(format!("{}: {} · {}", pass.id, describe(ctx, w), kind.id()));
             let started = Instant::now();
             match w {
-                Workload::ProcessInbox => row.inbox = Some(cell(ctx, kind, inbox::run(ctx, pass, kind, &bar)).await),
-                Workload::Walk => row.walk = Some(cell(ctx, kind, walk::run(ctx, pass, kind, &bar)).await),
+                Workload::ProcessInbox => {
+                    row.inbox = Some(cell(ctx, kind, inbox::run(ctx, pass, kind, &bar)).await)
+                }
+                Workload::Walk => {
+                    row.walk = Some(cell(ctx, kind, walk::run(ctx, pass, kind, &bar)).await)
+                }
                 _ => row.hash = Some(cell(ctx, kind, hash::run(ctx, pass, kind, &bar)).await),
             }
             if !ctx.skipped.contains_key(&kind) {
@@ -232,9 +268,15 @@ async fn run_pass(ctx: &Ctx, pass: &Pass<'_>, backends: &[BackendKind]) -> PassR
     }
 }
 
-async fn cell<T>(ctx: &Ctx, kind: BackendKind, fut: impl std::future::Future<Output = Result<T>>) -> Outcome<T> {
+async fn cell<T>(
+    ctx: &Ctx,
+    kind: BackendKind,
+    fut: impl std::future::Future<Output = Result<T>>,
+) -> Outcome<T> {
     if let Some(reason) = ctx.skipped.get(&kind) {
-        return Outcome::Skipped { reason: reason.clone() };
+        return Outcome::Skipped {
+            reason: reason.clone(),
+        };
     }
     match fut.await {
         Ok(v) => Outcome::Ok(v),

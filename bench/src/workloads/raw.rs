@@ -25,13 +25,24 @@ pub async fn run(ctx: &Ctx, pass: &Pass<'_>, with_gets: bool) -> Result<Raw> {
     };
     for _ in 0..pass.runs.max(1) {
         let started = Instant::now();
-        let keys = list_all(&client, &place.bucket, &place.key(&format!("{}/", super::walk::ROOT))).await?;
-        raw.list_sweep_ms.push(started.elapsed().as_secs_f64() * 1000.0);
+        let keys = list_all(
+            &client,
+            &place.bucket,
+            &place.key(&format!("{}/", super::walk::ROOT)),
+        )
+        .await?;
+        raw.list_sweep_ms
+            .push(started.elapsed().as_secs_f64() * 1000.0);
         raw.list_keys = keys.len() as u64;
     }
     if with_gets {
         let large = ctx.place(BackendKind::Docproc, Data::Large);
-        let objects = list_all(&client, &large.bucket, &large.key(&format!("{}/", super::hash::ROOT))).await?;
+        let objects = list_all(
+            &client,
+            &large.bucket,
+            &large.key(&format!("{}/", super::hash::ROOT)),
+        )
+        .await?;
         let total: u64 = objects.iter().map(|(_, n)| n).sum();
         raw.get_bytes = total;
         let started = Instant::now();
@@ -49,7 +60,8 @@ pub async fn run(ctx: &Ctx, pass: &Pass<'_>, with_gets: bool) -> Result<Raw> {
 /// Every object in 8 MiB ranges, 16 in flight across all of them, bytes counted and dropped.
 async fn parallel_gets(client: &Client, place: &Place, objects: &[(String, u64)]) -> Result<u64> {
     let ranges = objects.iter().flat_map(|(key, size)| {
-        (0..size.div_ceil(RANGE)).map(move |i| (key.clone(), i * RANGE, ((i + 1) * RANGE).min(*size) - 1))
+        (0..size.div_ceil(RANGE))
+            .map(move |i| (key.clone(), i * RANGE, ((i + 1) * RANGE).min(*size) - 1))
     });
     let sizes: Vec<u64> = futures::stream::iter(ranges)
         .map(|(key, first, last)| async move {

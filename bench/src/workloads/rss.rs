@@ -52,16 +52,23 @@ pub fn probe_main(args: &RssProbeArgs) -> Result<()> {
                     endpoint: args.endpoint_url.clone(),
                     region: env("AWS_REGION").unwrap_or_else(|_| "us-east-1".into()),
                     creds: match (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY")) {
-                        (Ok(access_key), Ok(secret_key)) => Some(Creds { access_key, secret_key }),
+                        (Ok(access_key), Ok(secret_key)) => Some(Creds {
+                            access_key,
+                            secret_key,
+                        }),
                         _ => None,
                     },
                 };
-                component::s3_backend(conn.client(None, Retries::Docproc).await, &Place::new(&bucket, &prefix))
+                component::s3_backend(
+                    conn.client(None, Retries::Docproc).await,
+                    &Place::new(&bucket, &prefix),
+                )
             }
             (None, None) => bail!("give --dir or --s3"),
         };
         let baseline_kib = vm_hwm_kib();
-        let (report, _) = component::hash(&Arc::new(rt), &backend, &args.root, &args.out_dir).await?;
+        let (report, _) =
+            component::hash(&Arc::new(rt), &backend, &args.root, &args.out_dir).await?;
         let out = ProbeOutput {
             baseline_kib,
             peak_kib: vm_hwm_kib(),
@@ -81,15 +88,31 @@ pub async fn run(ctx: &Ctx, bar: &indicatif::ProgressBar) -> Vec<RssRow> {
     let bytes = ctx.settings.rss_file_bytes;
     let local_row = match crate::seed::sparse_file(&local.join("data/big.bin"), bytes) {
         Ok(()) => probe(
-            &["--dir", &local.display().to_string(), "--root", "data", "--out-dir", "digests-rss"],
+            &[
+                "--dir",
+                &local.display().to_string(),
+                "--root",
+                "data",
+                "--out-dir",
+                "digests-rss",
+            ],
             limit,
             None,
         ),
         Err(e) => Err(e),
     };
-    rows.push(row("local directory (sparse file)", bytes, limit, local_row));
+    rows.push(row(
+        "local directory (sparse file)",
+        bytes,
+        limit,
+        local_row,
+    ));
     bar.inc(1);
-    if ctx.settings.backends.contains(&crate::backends::BackendKind::Docproc) {
+    if ctx
+        .settings
+        .backends
+        .contains(&crate::backends::BackendKind::Docproc)
+    {
         let large = &ctx.large;
         let mut args = vec![
             "--s3".to_string(),
@@ -141,17 +164,25 @@ fn row(backend: &str, file_bytes: u64, limit: usize, result: Result<ProbeOutput>
 fn probe(args: &[&str], limit_mib: usize, s3: Option<&Ctx>) -> Result<ProbeOutput> {
     let exe = std::env::current_exe()?;
     let mut cmd = Command::new(&exe);
-    cmd.arg("rss-probe").args(args).arg("--memory-limit-mib").arg(limit_mib.to_string());
+    cmd.arg("rss-probe")
+        .args(args)
+        .arg("--memory-limit-mib")
+        .arg(limit_mib.to_string());
     cmd.env("AWS_EC2_METADATA_DISABLED", "true");
     if let Some(ctx) = s3 {
         cmd.env("AWS_REGION", &ctx.conn.region);
         if let Some(c) = &ctx.conn.creds {
-            cmd.env("AWS_ACCESS_KEY_ID", &c.access_key).env("AWS_SECRET_ACCESS_KEY", &c.secret_key);
+            cmd.env("AWS_ACCESS_KEY_ID", &c.access_key)
+                .env("AWS_SECRET_ACCESS_KEY", &c.secret_key);
         }
     }
-    let out = tokio::task::block_in_place(|| cmd.output()).with_context(|| format!("running {}", exe.display()))?;
+    let out = tokio::task::block_in_place(|| cmd.output())
+        .with_context(|| format!("running {}", exe.display()))?;
     if !out.status.success() {
-        bail!("the probe failed: {}", String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "the probe failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let line = text.lines().last().unwrap_or_default();

@@ -101,7 +101,10 @@ pub async fn run_aws(settings: Settings, args: AwsArgs) -> Result<()> {
     let started = Instant::now();
     print_plan(&settings);
     let stack = crate::aws::Stack::load(&args.terraform_dir)?;
-    ui::log(format!("stack: bucket {} in {}", stack.bucket, stack.region));
+    ui::log(format!(
+        "stack: bucket {} in {}",
+        stack.bucket, stack.region
+    ));
     let work = WorkDir::create(args.run.work_dir.as_deref(), args.run.keep)?;
     let conn = S3Conn {
         endpoint: None,
@@ -122,7 +125,10 @@ pub async fn run_aws(settings: Settings, args: AwsArgs) -> Result<()> {
         (BackendKind::Weed, &stack.s3files_path),
         (BackendKind::Mountpoint, &stack.mountpoint_path),
     ] {
-        if let Some(path) = path.as_ref().filter(|p| crate::mounts::fuse::is_mounted(p) || is_nfs_mount(p)) {
+        if let Some(path) = path
+            .as_ref()
+            .filter(|p| crate::mounts::fuse::is_mounted(p) || is_nfs_mount(p))
+        {
             existing.insert(kind, (path.clone(), stack.workspace_prefix.clone()));
         }
     }
@@ -177,12 +183,20 @@ async fn remove_prefix(client: &aws_sdk_s3::Client, place: &Place) -> Result<()>
     for chunk in keys.chunks(1000) {
         let objects = chunk
             .iter()
-            .map(|(k, _)| aws_sdk_s3::types::ObjectIdentifier::builder().key(k).build())
+            .map(|(k, _)| {
+                aws_sdk_s3::types::ObjectIdentifier::builder()
+                    .key(k)
+                    .build()
+            })
             .collect::<Result<Vec<_>, _>>()?;
         client
             .delete_objects()
             .bucket(&place.bucket)
-            .delete(aws_sdk_s3::types::Delete::builder().set_objects(Some(objects)).build()?)
+            .delete(
+                aws_sdk_s3::types::Delete::builder()
+                    .set_objects(Some(objects))
+                    .build()?,
+            )
             .send()
             .await
             .map_err(crate::s3::sdk_err)?;
@@ -214,8 +228,16 @@ fn print_plan(s: &Settings) {
         s.hash_files,
         docproc_host::report::human_bytes(s.hash_file_bytes),
         s.hash_runs,
-        if s.latency_ms > 0 { format!("{} ms", s.latency_ms) } else { "off".into() },
-        s.backends.iter().map(|b| b.id()).collect::<Vec<_>>().join(", ")
+        if s.latency_ms > 0 {
+            format!("{} ms", s.latency_ms)
+        } else {
+            "off".into()
+        },
+        s.backends
+            .iter()
+            .map(|b| b.id())
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
 }
 
@@ -241,8 +263,13 @@ fn availability(
             (crate::settings::Profile::Quick, BackendKind::Mountpoint, _) => {
                 Some("not in bench-quick (its build takes ~15 min; make bench-all runs it)".into())
             }
-            (crate::settings::Profile::Aws, k, None) if k.is_mount() && !existing.contains_key(&k) => {
-                Some("not mounted on this machine (run on the EC2 runner after its setup command)".into())
+            (crate::settings::Profile::Aws, k, None)
+                if k.is_mount() && !existing.contains_key(&k) =>
+            {
+                Some(
+                    "not mounted on this machine (run on the EC2 runner after its setup command)"
+                        .into(),
+                )
             }
             (_, _, m) => m,
         };
@@ -286,10 +313,16 @@ async fn seed_all(ctx: &mut Ctx) -> Result<()> {
     let local = runs(BackendKind::Local) || s.wants(Workload::WasmCost);
 
     std::fs::create_dir_all(&ctx.local_root)?;
-    let mut buckets: Vec<String> = s3_kinds.iter().map(|k| ctx.place(*k, crate::context::Data::Small).bucket).collect();
+    let mut buckets: Vec<String> = s3_kinds
+        .iter()
+        .map(|k| ctx.place(*k, crate::context::Data::Small).bucket)
+        .collect();
     if any_s3 {
         buckets.push(ctx.large.bucket.clone());
-        buckets.push(ctx.place(BackendKind::Docproc, crate::context::Data::Small).bucket);
+        buckets.push(
+            ctx.place(BackendKind::Docproc, crate::context::Data::Small)
+                .bucket,
+        );
     }
     buckets.sort();
     buckets.dedup();
@@ -301,19 +334,28 @@ async fn seed_all(ctx: &mut Ctx) -> Result<()> {
 
     if needs_walk {
         if local {
-            let bar = ui::spinner(format!("seeding the walk tree ({} files) locally", s.walk_files));
+            let bar = ui::spinner(format!(
+                "seeding the walk tree ({} files) locally",
+                s.walk_files
+            ));
             seed::walk_local(&ctx.local_root.join(super::walk::ROOT), s.walk_files)?;
             bar.finish_and_clear();
         }
         // Places that share a bucket and prefix are seeded once.
-        let mut places: Vec<Place> = s3_kinds.iter().map(|k| ctx.place(*k, crate::context::Data::Small)).collect();
+        let mut places: Vec<Place> = s3_kinds
+            .iter()
+            .map(|k| ctx.place(*k, crate::context::Data::Small))
+            .collect();
         if s.wants(Workload::Raw) || !ctx.existing_mounts.is_empty() {
             places.push(ctx.place(BackendKind::Docproc, crate::context::Data::Small));
         }
         places.sort_by_key(Place::url);
         places.dedup_by_key(|p| p.url());
         for place in places {
-            let bar = ui::bar(s.walk_files as u64, format!("seeding {} files into {}", s.walk_files, place.url()));
+            let bar = ui::bar(
+                s.walk_files as u64,
+                format!("seeding {} files into {}", s.walk_files, place.url()),
+            );
             seed::walk_s3(&ctx.client, &place, super::walk::ROOT, s.walk_files, &bar).await?;
             bar.finish_and_clear();
         }
@@ -326,10 +368,20 @@ async fn seed_all(ctx: &mut Ctx) -> Result<()> {
         if copies > 0 {
             let bar = ui::bytes_bar(
                 s.hash_total_bytes(),
-                format!("making {} x {} random files", s.hash_files, docproc_host::report::human_bytes(s.hash_file_bytes)),
+                format!(
+                    "making {} x {} random files",
+                    s.hash_files,
+                    docproc_host::report::human_bytes(s.hash_file_bytes)
+                ),
             );
-            ctx.expected =
-                seed::hash_files(local_dir.as_deref(), s3, s.hash_files, s.hash_file_bytes, &bar).await?;
+            ctx.expected = seed::hash_files(
+                local_dir.as_deref(),
+                s3,
+                s.hash_files,
+                s.hash_file_bytes,
+                &bar,
+            )
+            .await?;
             bar.finish_and_clear();
         }
     }

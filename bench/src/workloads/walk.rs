@@ -9,12 +9,19 @@ use crate::report::model::WalkResult;
 
 pub const ROOT: &str = "walk";
 
-pub async fn run(ctx: &Ctx, pass: &Pass<'_>, kind: BackendKind, bar: &indicatif::ProgressBar) -> Result<WalkResult> {
+pub async fn run(
+    ctx: &Ctx,
+    pass: &Pass<'_>,
+    kind: BackendKind,
+    bar: &indicatif::ProgressBar,
+) -> Result<WalkResult> {
     let mut r = WalkResult::default();
     let mut tally = RequestTally::default();
     let want = ctx.settings.walk_files as u64;
     for run in 1..=pass.runs {
-        let opened = ctx.open(pass, kind, Data::Small, &format!("walk-{}-r{run}", pass.id)).await?;
+        let opened = ctx
+            .open(pass, kind, Data::Small, &format!("walk-{}-r{run}", pass.id))
+            .await?;
         let before = pass.stats();
         let (files, ms) = match &opened {
             Opened::Component { backend, .. } => {

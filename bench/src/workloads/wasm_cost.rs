@@ -92,8 +92,13 @@ pub async fn run(ctx: &Ctx, bar: &indicatif::ProgressBar) -> Result<Vec<WasmCost
             .await?
             .map_err(|e| anyhow!("native hash: {}: {}", e.path, e.message))?;
             native.push(report.read_ms);
-            let (report, _) =
-                component::hash(&ctx.rt, &backend, super::hash::ROOT, &format!("digests-wasm-r{run}")).await?;
+            let (report, _) = component::hash(
+                &ctx.rt,
+                &backend,
+                super::hash::ROOT,
+                &format!("digests-wasm-r{run}"),
+            )
+            .await?;
             wasm.push(report.read_ms);
             bar.inc(1);
         }

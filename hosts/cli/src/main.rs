@@ -9,7 +9,9 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use docproc_host::error::exit_code_of;
 use docproc_host::s3::{S3Backend, S3Target};
-use docproc_host::{Backend, Claims, ComponentSource, ExitCode, Job, RunReport, Runtime, RuntimeOptions};
+use docproc_host::{
+    Backend, Claims, ComponentSource, ExitCode, Job, RunReport, Runtime, RuntimeOptions,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 
 const AFTER_HELP: &str = "\
@@ -220,7 +222,11 @@ fn main() -> ProcessExit {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ProcessExit::from(if e.use_stderr() { ExitCode::Usage as u8 } else { 0 });
+            return ProcessExit::from(if e.use_stderr() {
+                ExitCode::Usage as u8
+            } else {
+                0
+            });
         }
     };
     // Logs go to stderr, warnings and up unless RUST_LOG says otherwise.
@@ -307,7 +313,9 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
 async fn backend(location: &Location, s3: &S3Args) -> Result<Backend> {
     Ok(match (&location.dir, &location.s3) {
         (Some(dir), _) => Backend::Local(dir.clone()),
-        (None, Some(url)) => Backend::S3(Arc::new(S3Backend::connect(&s3.target(url), |_| {}).await?)),
+        (None, Some(url)) => {
+            Backend::S3(Arc::new(S3Backend::connect(&s3.target(url), |_| {}).await?))
+        }
         (None, None) => unreachable!("clap requires --dir or --s3"),
     })
 }
@@ -406,14 +414,20 @@ async fn demo(
     json: bool,
 ) -> Result<ExitCode> {
     let location = match s3 {
-        Some(url) => Location { dir: None, s3: Some(url) },
+        Some(url) => Location {
+            dir: None,
+            s3: Some(url),
+        },
         None => {
             let dir = tempfile::Builder::new()
                 .prefix("docproc-demo-")
                 .tempdir()
                 .context("cannot create a temporary directory")?
                 .keep();
-            Location { dir: Some(dir), s3: None }
+            Location {
+                dir: Some(dir),
+                s3: None,
+            }
         }
     };
     let backend = match &location.s3 {

@@ -27,7 +27,13 @@ fn demo_prints_the_report_and_says_where_the_files_are() {
     let out = docproc(&["demo", "--docs", "5"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
-    for needle in ["Read (5 files)", "Write metadata (5)", "Move/rename (5)", "Processed               5", "sha256:"] {
+    for needle in [
+        "Read (5 files)",
+        "Write metadata (5)",
+        "Move/rename (5)",
+        "Processed               5",
+        "sha256:",
+    ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
     let results = text
@@ -56,10 +62,29 @@ fn process_json_walk_and_hash_over_a_directory() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["report"]["files"], 8);
 
-    let out = docproc(&["hash", "--dir", dir_arg(dir.path()), "--root", "processed", "--out-dir", "digests", "--shards", "3"]);
+    let out = docproc(&[
+        "hash",
+        "--dir",
+        dir_arg(dir.path()),
+        "--root",
+        "processed",
+        "--out-dir",
+        "digests",
+        "--shards",
+        "3",
+    ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stdout(&out).contains("Files hashed            8"), "{}", stdout(&out));
-    assert_eq!(std::fs::read_dir(dir.path().join("digests")).unwrap().count(), 8);
+    assert!(
+        stdout(&out).contains("Files hashed            8"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("digests"))
+            .unwrap()
+            .count(),
+        8
+    );
 }
 
 #[test]
@@ -69,7 +94,11 @@ fn failed_documents_exit_3_and_are_named() {
     std::fs::write(dir.path().join("inbox/bad.txt"), b"\xff\xfe").unwrap();
     let out = docproc(&["process", "--dir", dir_arg(dir.path())]);
     assert_eq!(out.status.code(), Some(3));
-    assert!(stdout(&out).contains("failed: bad.txt: not valid UTF-8 at byte 0"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("failed: bad.txt: not valid UTF-8 at byte 0"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -78,23 +107,61 @@ fn errors_name_the_path_and_use_the_documented_exit_codes() {
     let missing = dir.path().join("missing");
     let out = docproc(&["walk", "--dir", dir_arg(&missing)]);
     assert_eq!(out.status.code(), Some(1));
-    assert_eq!(stderr(&out).trim(), format!("docproc: {}: no such directory", missing.display()));
+    assert_eq!(
+        stderr(&out).trim(),
+        format!("docproc: {}: no such directory", missing.display())
+    );
 
     let out = docproc(&["process", "--dir", dir_arg(dir.path())]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(stderr(&out).contains("no inbox/ directory"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no inbox/ directory"),
+        "{}",
+        stderr(&out)
+    );
 
     let corrupt = dir.path().join("corrupt.wasm");
     std::fs::write(&corrupt, b"\0asm garbage").unwrap();
-    let out = docproc(&["walk", "--dir", dir_arg(dir.path()), "--component", dir_arg(&corrupt)]);
+    let out = docproc(&[
+        "walk",
+        "--dir",
+        dir_arg(dir.path()),
+        "--component",
+        dir_arg(&corrupt),
+    ]);
     assert_eq!(out.status.code(), Some(4));
-    assert!(stderr(&out).contains(&format!("{}: not a usable docproc component", corrupt.display())), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{}: not a usable docproc component",
+            corrupt.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
 
-    let out = docproc(&["walk", "--dir", dir_arg(dir.path()), "--component", dir_arg(&missing)]);
+    let out = docproc(&[
+        "walk",
+        "--dir",
+        dir_arg(dir.path()),
+        "--component",
+        dir_arg(&missing),
+    ]);
     assert_eq!(out.status.code(), Some(4));
-    assert!(stderr(&out).contains("cannot read component"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot read component"),
+        "{}",
+        stderr(&out)
+    );
 
-    let out = docproc(&["walk", "--dir", dir_arg(dir.path()), "--shards", "2", "--shard-index", "2"]);
+    let out = docproc(&[
+        "walk",
+        "--dir",
+        dir_arg(dir.path()),
+        "--shards",
+        "2",
+        "--shard-index",
+        "2",
+    ]);
     assert_eq!(out.status.code(), Some(2));
 
     let out = docproc(&["frobnicate"]);

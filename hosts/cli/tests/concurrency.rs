@@ -13,7 +13,9 @@ use support::{Layout, assert_meta_matches, docproc, report, with_s3};
 fn run_two_at_once(make: impl Fn() -> Command) -> (serde_json::Value, serde_json::Value) {
     let spawn = || {
         let mut cmd = make();
-        cmd.arg("--json").stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+        cmd.arg("--json")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
         cmd.spawn().unwrap()
     };
     let (a, b) = (spawn(), spawn());
@@ -61,7 +63,8 @@ async fn two_hosts_share_an_s3_inbox() {
     let b = bucket("two-hosts").await;
     let docs = documents(40, 6);
     for (name, text) in &docs {
-        b.put(&format!("inbox/{name}"), text.clone().into_bytes()).await;
+        b.put(&format!("inbox/{name}"), text.clone().into_bytes())
+            .await;
     }
     let url = format!("s3://{}", b.name);
     let (ra, rb) = tokio::task::spawn_blocking(move || {

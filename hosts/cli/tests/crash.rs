@@ -18,7 +18,11 @@ fn spawn(args: &[&str], s3: bool) -> Child {
     if s3 {
         with_s3(&mut cmd);
     }
-    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap()
+    cmd.args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 /// Time a whole uninterrupted run takes, so kills land inside one. A
@@ -38,11 +42,19 @@ fn rerun_and_check(args: &[&str], s3: bool, left_in_inbox: usize) -> serde_json:
         with_s3(&mut cmd);
     }
     // No other host runs: take over the killed run's claims at once.
-    let out = cmd.args(args).args(["--claim-lease", "0", "--json"]).output().unwrap();
+    let out = cmd
+        .args(args)
+        .args(["--claim-lease", "0", "--json"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", support::text(&out.stderr));
     let r = report(&out);
-    let redone = r["report"]["processed"].as_u64().unwrap() + r["report"]["resumed"].as_u64().unwrap();
-    assert_eq!(redone as usize, left_in_inbox, "the rerun did exactly what was left: {r}");
+    let redone =
+        r["report"]["processed"].as_u64().unwrap() + r["report"]["resumed"].as_u64().unwrap();
+    assert_eq!(
+        redone as usize, left_in_inbox,
+        "the rerun did exactly what was left: {r}"
+    );
     r
 }
 
@@ -56,7 +68,10 @@ fn assert_finished(before: &Layout, after: &Layout, docs: &[(String, String)]) {
         assert_meta_matches(name, meta, text);
         // Counted before the kill: the rerun reused it, never counted again.
         if let Some(old) = before.metas.get(name) {
-            assert_eq!(old["processed_at"], meta["processed_at"], "{name} processed twice");
+            assert_eq!(
+                old["processed_at"], meta["processed_at"],
+                "{name} processed twice"
+            );
         }
     }
 }
@@ -90,7 +105,10 @@ fn kill_9_during_process_over_a_directory_loses_nothing() {
         assert_finished(&before, &Layout::of_dir(dir.path()), &docs);
     }
     // The kills must really have landed mid-run for this test to mean much.
-    assert!(interrupted >= TRIALS / 4, "only {interrupted} kills landed mid-run");
+    assert!(
+        interrupted >= TRIALS / 4,
+        "only {interrupted} kills landed mid-run"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -103,14 +121,18 @@ async fn kill_9_during_process_over_s3_loses_nothing() {
         let docs = &docs;
         async move {
             for (name, text) in docs {
-                b.put(&format!("{prefix}inbox/{name}"), text.clone().into_bytes()).await;
+                b.put(&format!("{prefix}inbox/{name}"), text.clone().into_bytes())
+                    .await;
             }
         }
     };
     seed("calib/".into()).await;
     let url = |p: &str| format!("s3://{}/{p}", b.name);
     let calib_url = url("calib");
-    let full = tokio::task::spawn_blocking(move || calibrate(&["process", "--s3", &calib_url], true)).await.unwrap();
+    let full =
+        tokio::task::spawn_blocking(move || calibrate(&["process", "--s3", &calib_url], true))
+            .await
+            .unwrap();
 
     let mut rng = Rng::new(7);
     let mut interrupted = 0;
@@ -144,9 +166,15 @@ async fn kill_9_during_process_over_s3_loses_nothing() {
         let keys = b.keys().await;
         let leftovers: Vec<_> = keys
             .iter()
-            .filter(|k| k.starts_with(&prefix) && (k.ends_with(".docproc.tmp") || k.contains("/.claims/") && !k.ends_with('/')))
+            .filter(|k| {
+                k.starts_with(&prefix)
+                    && (k.ends_with(".docproc.tmp") || k.contains("/.claims/") && !k.ends_with('/'))
+            })
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
     }
-    assert!(interrupted >= TRIALS / 4, "only {interrupted} kills landed mid-run");
+    assert!(
+        interrupted >= TRIALS / 4,
+        "only {interrupted} kills landed mid-run"
+    );
 }

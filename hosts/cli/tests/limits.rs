@@ -20,7 +20,15 @@ fn a_runaway_workload_is_stopped_by_the_time_limit() {
     let dir = tempfile::tempdir().unwrap();
     big_file(dir.path(), 256);
     let out = docproc()
-        .args(["hash", "--dir", dir.path().to_str().unwrap(), "--root", "data", "--timeout", "0.2"])
+        .args([
+            "hash",
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--root",
+            "data",
+            "--timeout",
+            "0.2",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
@@ -42,7 +50,15 @@ async fn the_memory_limit_stops_a_guest_with_a_clear_error() {
         tokio::task::spawn_blocking(move || {
             let mut cmd = docproc();
             with_s3(&mut cmd)
-                .args(["hash", "--s3", &url, "--root", "data", "--memory-limit", "4"])
+                .args([
+                    "hash",
+                    "--s3",
+                    &url,
+                    "--root",
+                    "data",
+                    "--memory-limit",
+                    "4",
+                ])
                 .args(extra)
                 .output()
                 .unwrap()
@@ -66,7 +82,13 @@ fn a_component_for_another_world_is_refused() {
     let empty = dir.path().join("empty.wasm");
     std::fs::write(&empty, b"\0asm\x0d\x00\x01\x00").unwrap();
     let out = docproc()
-        .args(["walk", "--dir", dir.path().to_str().unwrap(), "--component", empty.to_str().unwrap()])
+        .args([
+            "walk",
+            "--dir",
+            dir.path().to_str().unwrap(),
+            "--component",
+            empty.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(4));
@@ -97,6 +119,12 @@ async fn credentials_never_reach_errors_or_logs() {
     .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
-    assert!(stderr.contains(&format!("s3://{}", b.name)), "the error names the bucket: {stderr}");
-    assert!(!stderr.contains(secret) && !stdout.contains(secret), "secret leaked");
+    assert!(
+        stderr.contains(&format!("s3://{}", b.name)),
+        "the error names the bucket: {stderr}"
+    );
+    assert!(
+        !stderr.contains(secret) && !stdout.contains(secret),
+        "secret leaked"
+    );
 }

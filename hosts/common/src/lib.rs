@@ -1,8 +1,8 @@
 //! What every docproc host shares: the engine and its compiled-component
 //! cache, the backends the core can run over, and the reports.
 
-mod bindings;
 pub mod backend;
+mod bindings;
 pub mod error;
 mod limits;
 pub mod local;

@@ -41,7 +41,9 @@ impl RunReport {
     pub fn merge(mut self, other: RunReport) -> RunReport {
         self.instantiate_ms += other.instantiate_ms;
         self.report = match (self.report, other.report) {
-            (Report::ProcessInbox(a), Report::ProcessInbox(b)) => Report::ProcessInbox(merge_inbox(a, b)),
+            (Report::ProcessInbox(a), Report::ProcessInbox(b)) => {
+                Report::ProcessInbox(merge_inbox(a, b))
+            }
             (Report::Walk(a), Report::Walk(b)) => Report::Walk(WalkReport {
                 entries: a.entries + b.entries,
                 files: a.files + b.files,
@@ -169,14 +171,26 @@ fn render_inbox(w: &mut String, r: &InboxReport) {
     let _ = writeln!(w);
     row(w, "Processed", &r.processed.to_string());
     if r.resumed > 0 {
-        row(w, "Resumed", &format!("{} (metadata from an interrupted run)", r.resumed));
+        row(
+            w,
+            "Resumed",
+            &format!("{} (metadata from an interrupted run)", r.resumed),
+        );
     }
     row(w, "Failed", &r.failed.to_string());
     if r.claimed_elsewhere > 0 {
-        row(w, "Claimed elsewhere", &format!("{} (another host is on them)", r.claimed_elsewhere));
+        row(
+            w,
+            "Claimed elsewhere",
+            &format!("{} (another host is on them)", r.claimed_elsewhere),
+        );
     }
     if r.vanished > 0 {
-        row(w, "Vanished", &format!("{} (gone before their turn)", r.vanished));
+        row(
+            w,
+            "Vanished",
+            &format!("{} (gone before their turn)", r.vanished),
+        );
     }
     if r.skipped > 0 {
         row(w, "Skipped", &format!("{} (not regular files)", r.skipped));
@@ -221,5 +235,8 @@ pub fn throughput(bytes: u64, ms: f64) -> String {
     if ms <= 0.0 {
         return "n/a".into();
     }
-    format!("{:.0} MiB/s", bytes as f64 / (1 << 20) as f64 / (ms / 1000.0))
+    format!(
+        "{:.0} MiB/s",
+        bytes as f64 / (1 << 20) as f64 / (ms / 1000.0)
+    )
 }

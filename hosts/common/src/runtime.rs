@@ -19,8 +19,10 @@ use crate::bindings::WORKLOADS_EXPORT;
 use crate::error::HostError;
 
 /// The core, as built by `make component`.
-pub static EMBEDDED_COMPONENT: &[u8] =
-    include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../build/docproc-core.wasm"));
+pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../build/docproc-core.wasm"
+));
 
 /// Epoch ticks drive the time limit; 10 per second is precise enough.
 const EPOCH_TICK: Duration = Duration::from_millis(100);
@@ -90,7 +92,10 @@ impl Runtime {
     pub fn new(source: &ComponentSource, options: RuntimeOptions) -> Result<Runtime> {
         let started = Instant::now();
         let (origin, bytes) = match source {
-            ComponentSource::Embedded => ("embedded component".to_string(), EMBEDDED_COMPONENT.to_vec()),
+            ComponentSource::Embedded => (
+                "embedded component".to_string(),
+                EMBEDDED_COMPONENT.to_vec(),
+            ),
             ComponentSource::File(path) => (
                 path.display().to_string(),
                 std::fs::read(path).map_err(|source| HostError::ComponentUnreadable {
@@ -101,11 +106,16 @@ impl Runtime {
         };
         let component_sha256 = hex::encode(Sha256::digest(&bytes));
         let engine = Engine::new(&engine_config())?;
-        let (component, cache) = load(&engine, &bytes, &component_sha256, options.cache_dir.as_deref())
-            .map_err(|e| HostError::BadComponent {
-                origin: origin.clone(),
-                reason: format!("{e:#}"),
-            })?;
+        let (component, cache) = load(
+            &engine,
+            &bytes,
+            &component_sha256,
+            options.cache_dir.as_deref(),
+        )
+        .map_err(|e| HostError::BadComponent {
+            origin: origin.clone(),
+            reason: format!("{e:#}"),
+        })?;
         if component.get_export_index(None, WORKLOADS_EXPORT).is_none() {
             return Err(HostError::BadComponent {
                 origin,
@@ -128,14 +138,20 @@ impl Runtime {
     /// The component's imports, e.g. `wasi:filesystem/types@0.2.12`.
     pub fn imports(&self) -> Vec<String> {
         let ty = self.component.component_type();
-        let mut names: Vec<String> = ty.imports(&self.engine).map(|(n, _)| n.to_string()).collect();
+        let mut names: Vec<String> = ty
+            .imports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
         names.sort();
         names
     }
 
     pub fn exports(&self) -> Vec<String> {
         let ty = self.component.component_type();
-        let mut names: Vec<String> = ty.exports(&self.engine).map(|(n, _)| n.to_string()).collect();
+        let mut names: Vec<String> = ty
+            .exports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
         names.sort();
         names
     }
@@ -179,7 +195,11 @@ fn load(
         .is_ok();
     Ok((
         component,
-        if stored { CacheOutcome::Compiled } else { CacheOutcome::Uncached },
+        if stored {
+            CacheOutcome::Compiled
+        } else {
+            CacheOutcome::Uncached
+        },
     ))
 }
 

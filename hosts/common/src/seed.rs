@@ -2,11 +2,51 @@
 //! words. Deterministic, so runs and benchmarks can be compared.
 
 const WORDS: &[&str] = &[
-    "the", "bucket", "object", "file", "system", "mount", "latency", "request", "prefix",
-    "rename", "copy", "delete", "stream", "lambda", "function", "process", "document",
-    "inbox", "metadata", "version", "sync", "cache", "throughput", "directory", "listing",
-    "storage", "network", "client", "server", "read", "write", "and", "of", "to", "in",
-    "a", "is", "for", "with", "on", "données", "naïve", "Grüße", "東京", "κόσμε",
+    "the",
+    "bucket",
+    "object",
+    "file",
+    "system",
+    "mount",
+    "latency",
+    "request",
+    "prefix",
+    "rename",
+    "copy",
+    "delete",
+    "stream",
+    "lambda",
+    "function",
+    "process",
+    "document",
+    "inbox",
+    "metadata",
+    "version",
+    "sync",
+    "cache",
+    "throughput",
+    "directory",
+    "listing",
+    "storage",
+    "network",
+    "client",
+    "server",
+    "read",
+    "write",
+    "and",
+    "of",
+    "to",
+    "in",
+    "a",
+    "is",
+    "for",
+    "with",
+    "on",
+    "données",
+    "naïve",
+    "Grüße",
+    "東京",
+    "κόσμε",
 ];
 
 /// A small xorshift generator: no dependency, same output everywhere.
@@ -84,7 +124,11 @@ pub async fn seed_backend(
                 .with_context(|| format!("{}: cannot write documents", dir.display()))
         }
         crate::Backend::S3(s3) => {
-            let inbox = if root.is_empty() { "inbox".to_string() } else { format!("{root}/inbox") };
+            let inbox = if root.is_empty() {
+                "inbox".to_string()
+            } else {
+                format!("{root}/inbox")
+            };
             for dir in [root, inbox.as_str()] {
                 match s3.fs.mkdir(dir).await {
                     Ok(()) | Err(docproc_s3fs::FsError::Exists(_)) => {}
@@ -94,9 +138,14 @@ pub async fn seed_backend(
             }
             for (name, text) in documents(count, seed) {
                 let key = format!("{inbox}/{name}");
-                let mut w = s3.fs.create(&key, docproc_s3fs::CreateMode::Truncate).await
+                let mut w = s3
+                    .fs
+                    .create(&key, docproc_s3fs::CreateMode::Truncate)
+                    .await
                     .with_context(|| s3.locate(&key))?;
-                w.write(0, text.as_bytes()).await.with_context(|| s3.locate(&key))?;
+                w.write(0, text.as_bytes())
+                    .await
+                    .with_context(|| s3.locate(&key))?;
                 w.finish().await.with_context(|| s3.locate(&key))?;
             }
             Ok(())

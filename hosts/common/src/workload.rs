@@ -134,7 +134,9 @@ pub async fn run(rt: &Runtime, backend: &Backend, job: &Job, shard: Shard) -> Re
             if let (Ok(_), Err(e)) = (&outcome, store.data_mut().settle().await) {
                 outcome = Err(Failure::Host(e));
             }
-            if let (Err(Failure::Guest(e)), Some(cause)) = (&mut outcome, store.data_mut().last_error.take()) {
+            if let (Err(Failure::Guest(e)), Some(cause)) =
+                (&mut outcome, store.data_mut().last_error.take())
+            {
                 e.message = format!("{} ({cause})", e.message);
             }
             (outcome, instantiate_ms)
@@ -184,7 +186,8 @@ pub async fn run_sharded(
     let permits = Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..count {
-        let (rt, backend, job, permits) = (rt.clone(), backend.clone(), job.clone(), permits.clone());
+        let (rt, backend, job, permits) =
+            (rt.clone(), backend.clone(), job.clone(), permits.clone());
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await?;
             run(&rt, &backend, &job, Shard { index, count }).await
@@ -257,7 +260,9 @@ async fn call<T: Send>(
                 root: root.clone(),
                 shard,
             };
-            api.call_walk(&mut *store, &options).await?.map(Report::Walk)
+            api.call_walk(&mut *store, &options)
+                .await?
+                .map(Report::Walk)
         }
         Job::Hash {
             root,
@@ -270,7 +275,9 @@ async fn call<T: Send>(
                 shard,
                 chunk_size: *chunk_size,
             };
-            api.call_hash(&mut *store, &options).await?.map(Report::Hash)
+            api.call_hash(&mut *store, &options)
+                .await?
+                .map(Report::Hash)
         }
     })
 }

@@ -18,9 +18,14 @@ fn process() -> Job {
 }
 
 async fn process_dir(dir: &Path) -> docproc_host::report::InboxReport {
-    let report = run(&runtime(), &Backend::Local(dir.into()), &process(), Shard::ALL)
-        .await
-        .unwrap();
+    let report = run(
+        &runtime(),
+        &Backend::Local(dir.into()),
+        &process(),
+        Shard::ALL,
+    )
+    .await
+    .unwrap();
     match report.report {
         Report::ProcessInbox(r) => r,
         other => panic!("unexpected report {other:?}"),
@@ -61,7 +66,10 @@ async fn process_counts_writes_metadata_and_moves_every_document() {
         assert_eq!(meta["char_count"], chars);
         let at = meta["processed_at"].as_str().unwrap();
         assert!(at.ends_with('Z') && at.len() == 24, "RFC 3339 UTC: {at}");
-        assert_eq!(std::fs::read_to_string(dir.path().join("processed").join(name)).unwrap(), *text);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("processed").join(name)).unwrap(),
+            *text
+        );
         totals = (totals.0 + words, totals.1 + lines, totals.2 + chars);
     }
     assert_eq!((r.words, r.lines, r.chars), totals);
@@ -76,7 +84,10 @@ async fn a_rerun_is_a_no_op() {
     let before = std::fs::read(dir.path().join("processed/a.txt.meta.json")).unwrap();
     let r = process_dir(dir.path()).await;
     assert_eq!((r.processed, r.resumed, r.failed), (0, 0, 0));
-    assert_eq!(std::fs::read(dir.path().join("processed/a.txt.meta.json")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(dir.path().join("processed/a.txt.meta.json")).unwrap(),
+        before
+    );
 }
 
 #[tokio::test]
@@ -88,19 +99,31 @@ async fn an_interrupted_run_is_finished_by_a_rerun() {
     write(dir.path(), "processed/moved-late.txt.meta.json", meta);
     // Crash while the metadata was still under its temporary name.
     write(dir.path(), "inbox/tmp-left.txt", "delta\n");
-    write(dir.path(), "processed/.tmp-left.txt.docproc.tmp", "{\"truncated");
+    write(
+        dir.path(),
+        "processed/.tmp-left.txt.docproc.tmp",
+        "{\"truncated",
+    );
 
     let r = process_dir(dir.path()).await;
     assert_eq!((r.processed, r.resumed), (1, 1));
     assert!(names(&dir.path().join("inbox")).is_empty());
     assert_eq!(
         names(&dir.path().join("processed")),
-        ["moved-late.txt", "moved-late.txt.meta.json", "tmp-left.txt", "tmp-left.txt.meta.json"]
+        [
+            "moved-late.txt",
+            "moved-late.txt.meta.json",
+            "tmp-left.txt",
+            "tmp-left.txt.meta.json"
+        ]
     );
     // The resumed document was not counted again: its metadata is the old one.
     let kept = json(&dir.path().join("processed/moved-late.txt.meta.json"));
     assert_eq!(kept["processed_at"], "2026-01-01T00:00:00.000Z");
-    assert_eq!(json(&dir.path().join("processed/tmp-left.txt.meta.json"))["word_count"], 1);
+    assert_eq!(
+        json(&dir.path().join("processed/tmp-left.txt.meta.json"))["word_count"],
+        1
+    );
 }
 
 #[tokio::test]
@@ -114,7 +137,10 @@ async fn stale_metadata_for_a_changed_document_is_recomputed() {
     );
     let r = process_dir(dir.path()).await;
     assert_eq!((r.processed, r.resumed), (1, 0));
-    assert_eq!(json(&dir.path().join("processed/a.txt.meta.json"))["word_count"], 5);
+    assert_eq!(
+        json(&dir.path().join("processed/a.txt.meta.json"))["word_count"],
+        5
+    );
 }
 
 #[tokio::test]
@@ -128,15 +154,27 @@ async fn bad_input_goes_to_failed_and_the_batch_goes_on() {
 
     let r = process_dir(dir.path()).await;
     assert_eq!((r.processed, r.failed, r.skipped), (3, 1, 1));
-    assert_eq!(names(&dir.path().join("failed")), ["latin1.txt", "latin1.txt.error.json"]);
+    assert_eq!(
+        names(&dir.path().join("failed")),
+        ["latin1.txt", "latin1.txt.error.json"]
+    );
     let error = json(&dir.path().join("failed/latin1.txt.error.json"));
     assert_eq!(error["filename"], "latin1.txt");
     assert_eq!(error["error"], "not valid UTF-8 at byte 3");
     assert_eq!(names(&dir.path().join("inbox")), ["nested"]);
     let empty = json(&dir.path().join("processed/empty.txt.meta.json"));
-    assert_eq!((empty["word_count"].as_u64(), empty["size_bytes"].as_u64()), (Some(0), Some(0)));
+    assert_eq!(
+        (empty["word_count"].as_u64(), empty["size_bytes"].as_u64()),
+        (Some(0), Some(0))
+    );
     let unicode = json(&dir.path().join("processed/ünïcödé 東京.txt.meta.json"));
-    assert_eq!((unicode["word_count"].as_u64(), unicode["char_count"].as_u64()), (Some(2), Some(9)));
+    assert_eq!(
+        (
+            unicode["word_count"].as_u64(),
+            unicode["char_count"].as_u64()
+        ),
+        (Some(2), Some(9))
+    );
     let failed: Vec<_> = r
         .documents
         .iter()
@@ -149,17 +187,30 @@ async fn bad_input_goes_to_failed_and_the_batch_goes_on() {
 #[tokio::test]
 async fn a_missing_inbox_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let err = run(&runtime(), &Backend::Local(dir.path().into()), &process(), Shard::ALL)
-        .await
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains(&dir.path().join("inbox").display().to_string()), "{err}");
+    let err = run(
+        &runtime(),
+        &Backend::Local(dir.path().into()),
+        &process(),
+        Shard::ALL,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(&dir.path().join("inbox").display().to_string()),
+        "{err}"
+    );
     assert!(err.contains("no inbox/ directory"), "{err}");
     let missing = dir.path().join("nope");
-    let err = run(&runtime(), &Backend::Local(missing.clone()), &process(), Shard::ALL)
-        .await
-        .unwrap_err()
-        .to_string();
+    let err = run(
+        &runtime(),
+        &Backend::Local(missing.clone()),
+        &process(),
+        Shard::ALL,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
     assert_eq!(err, format!("{}: no such directory", missing.display()));
 }
 
@@ -171,8 +222,12 @@ async fn shards_cover_every_document_exactly_once() {
     let backend = std::sync::Arc::new(Backend::Local(dir.path().into()));
     let mut seen = Vec::new();
     for index in 0..4 {
-        let r = run(&rt, &backend, &process(), Shard { index, count: 4 }).await.unwrap();
-        let Report::ProcessInbox(r) = r.report else { unreachable!() };
+        let r = run(&rt, &backend, &process(), Shard { index, count: 4 })
+            .await
+            .unwrap();
+        let Report::ProcessInbox(r) = r.report else {
+            unreachable!()
+        };
         seen.extend(r.documents.into_iter().map(|d| d.name));
     }
     seen.sort();
@@ -184,8 +239,12 @@ async fn shards_cover_every_document_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     docproc_host::seed::seed_inbox(dir.path(), 40, 3).unwrap();
     let backend = std::sync::Arc::new(Backend::Local(dir.path().into()));
-    let merged = run_sharded(rt, backend, process(), 5, 5, |_| {}).await.unwrap();
-    let Report::ProcessInbox(r) = merged.report else { unreachable!() };
+    let merged = run_sharded(rt, backend, process(), 5, 5, |_| {})
+        .await
+        .unwrap();
+    let Report::ProcessInbox(r) = merged.report else {
+        unreachable!()
+    };
     assert_eq!((r.processed, r.documents.len()), (40, 40));
     assert_eq!(names(&dir.path().join("processed")).len(), 80);
 }
@@ -199,19 +258,40 @@ async fn walk_counts_a_known_tree() {
         write(dir.path(), &rel, vec![7u8; i * 10]);
         bytes += i as u64 * 10;
     }
-    let report = run(&runtime(), &Backend::Local(dir.path().into()), &Job::Walk { root: String::new() }, Shard::ALL)
-        .await
-        .unwrap();
-    let Report::Walk(w) = report.report else { unreachable!() };
+    let report = run(
+        &runtime(),
+        &Backend::Local(dir.path().into()),
+        &Job::Walk {
+            root: String::new(),
+        },
+        Shard::ALL,
+    )
+    .await
+    .unwrap();
+    let Report::Walk(w) = report.report else {
+        unreachable!()
+    };
     // 3 top dirs, 6 subdirs, 30 files.
-    assert_eq!((w.files, w.directories, w.entries, w.total_bytes), (30, 9, 39, bytes));
+    assert_eq!(
+        (w.files, w.directories, w.entries, w.total_bytes),
+        (30, 9, 39, bytes)
+    );
 
     let mut files = 0;
     for index in 0..3 {
-        let r = run(&runtime(), &Backend::Local(dir.path().into()), &Job::Walk { root: String::new() }, Shard { index, count: 3 })
-            .await
-            .unwrap();
-        let Report::Walk(w) = r.report else { unreachable!() };
+        let r = run(
+            &runtime(),
+            &Backend::Local(dir.path().into()),
+            &Job::Walk {
+                root: String::new(),
+            },
+            Shard { index, count: 3 },
+        )
+        .await
+        .unwrap();
+        let Report::Walk(w) = r.report else {
+            unreachable!()
+        };
         files += w.files;
     }
     assert_eq!(files, 30);
@@ -221,7 +301,10 @@ async fn walk_counts_a_known_tree() {
 async fn hash_matches_native_sha256_and_writes_digest_files() {
     let dir = tempfile::tempdir().unwrap();
     let mut expected = Vec::new();
-    for (i, size) in [0usize, 1, 4095, 1 << 20, (3 << 20) + 17].into_iter().enumerate() {
+    for (i, size) in [0usize, 1, 4095, 1 << 20, (3 << 20) + 17]
+        .into_iter()
+        .enumerate()
+    {
         let data: Vec<u8> = (0..size).map(|j| (j * 31 + i) as u8).collect();
         let rel = format!("set{}/file-{i}.bin", i % 2);
         write(dir.path(), &format!("data/{rel}"), &data);
@@ -233,13 +316,32 @@ async fn hash_matches_native_sha256_and_writes_digest_files() {
         out_dir: "digests".into(),
         chunk_size: 1 << 20,
     };
-    let report = run(&runtime(), &Backend::Local(dir.path().into()), &job, Shard::ALL).await.unwrap();
-    let Report::Hash(h) = report.report else { unreachable!() };
-    let got: Vec<_> = h.digests.iter().map(|d| (d.path.clone(), d.sha256.clone(), d.size_bytes)).collect();
+    let report = run(
+        &runtime(),
+        &Backend::Local(dir.path().into()),
+        &job,
+        Shard::ALL,
+    )
+    .await
+    .unwrap();
+    let Report::Hash(h) = report.report else {
+        unreachable!()
+    };
+    let got: Vec<_> = h
+        .digests
+        .iter()
+        .map(|d| (d.path.clone(), d.sha256.clone(), d.size_bytes))
+        .collect();
     assert_eq!(got, expected);
     for (rel, digest, _) in &expected {
-        let file = dir.path().join("digests").join(format!("{}.sha256", rel.replace('/', "__")));
-        assert_eq!(std::fs::read_to_string(file).unwrap(), format!("{digest}  {rel}\n"));
+        let file = dir
+            .path()
+            .join("digests")
+            .join(format!("{}.sha256", rel.replace('/', "__")));
+        assert_eq!(
+            std::fs::read_to_string(file).unwrap(),
+            format!("{digest}  {rel}\n")
+        );
     }
 }
 
@@ -249,10 +351,18 @@ async fn the_guest_cannot_leave_its_root() {
     let root = dir.path().join("root");
     std::fs::create_dir_all(root.join("inbox")).unwrap();
     write(dir.path(), "outside/secret.txt", "secret\n");
-    std::os::unix::fs::symlink(dir.path().join("outside/secret.txt"), root.join("inbox/link.txt")).unwrap();
+    std::os::unix::fs::symlink(
+        dir.path().join("outside/secret.txt"),
+        root.join("inbox/link.txt"),
+    )
+    .unwrap();
     for escape in ["..", "../outside", "/etc"] {
-        let job = Job::Walk { root: escape.into() };
-        let err = run(&runtime(), &Backend::Local(root.clone()), &job, Shard::ALL).await.unwrap_err();
+        let job = Job::Walk {
+            root: escape.into(),
+        };
+        let err = run(&runtime(), &Backend::Local(root.clone()), &job, Shard::ALL)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains(escape), "{err}");
     }
     // A symlink in the inbox is not a regular file: skipped, target untouched.

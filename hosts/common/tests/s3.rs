@@ -7,27 +7,13 @@ use std::sync::Arc;
 
 use docproc_host::s3::{S3Backend, S3Target};
 use docproc_host::{Backend, Job, Report, Shard, run};
-use docproc_testkit::{TestBucket, bucket, random_bytes, server};
+use docproc_testkit::{TestBucket, bucket, random_bytes};
 
 use sha2::{Digest, Sha256};
 use support::{json, runtime};
 
-/// The host takes credentials from the standard AWS chain, as a user's
-/// run does; hand the chain the server's keys once for this process.
-fn use_server_credentials() -> &'static docproc_testkit::Server {
-    let s = server();
-    static CREDS: std::sync::Once = std::sync::Once::new();
-    // SAFETY: set once, before any client of this process reads them.
-    CREDS.call_once(|| unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", &s.access_key);
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", &s.secret_key);
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    });
-    s
-}
-
 async fn backend(b: &TestBucket, prefix: &str) -> Arc<S3Backend> {
-    let s = use_server_credentials();
+    let s = support::use_server_credentials();
     let target = S3Target {
         url: format!("s3://{}/{prefix}", b.name),
         endpoint_url: Some(s.endpoint.clone()),
@@ -50,57 +36,101 @@ async fn process_inbox_over_s3_matches_a_local_directory() {
     let dir = tempfile::tempdir().unwrap();
     for (name, text) in &docs {
         support::write(dir.path(), &format!("inbox/{name}"), text);
-        b.put(&format!("job/inbox/{name}"), text.clone().into_bytes()).await;
+        b.put(&format!("job/inbox/{name}"), text.clone().into_bytes())
+            .await;
     }
     b.put("job/inbox/latin1.txt", &b"caf\xe9\n"[..]).await;
     support::write(dir.path(), "inbox/latin1.txt", b"caf\xe9\n");
 
-    let job = Job::ProcessInbox { root: String::new(), chunk_size: 0, claims: None };
-    let local = run(&runtime(), &Backend::Local(dir.path().into()), &job, Shard::ALL).await.unwrap();
+    let job = Job::ProcessInbox {
+        root: String::new(),
+        chunk_size: 0,
+        claims: None,
+    };
+    let local = run(
+        &runtime(),
+        &Backend::Local(dir.path().into()),
+        &job,
+        Shard::ALL,
+    )
+    .await
+    .unwrap();
     let s3 = backend(&b, "job").await;
-    let remote = run(&runtime(), &Backend::S3(s3.clone()), &job, Shard::ALL).await.unwrap();
+    let remote = run(&runtime(), &Backend::S3(s3.clone()), &job, Shard::ALL)
+        .await
+        .unwrap();
     let (Report::ProcessInbox(l), Report::ProcessInbox(r)) = (&local.report, &remote.report) else {
         panic!("unexpected reports");
     };
-    assert_eq!((r.processed, r.failed, r.words, r.lines, r.chars, r.bytes), (l.processed, l.failed, l.words, l.lines, l.chars, l.bytes));
+    assert_eq!(
+        (r.processed, r.failed, r.words, r.lines, r.chars, r.bytes),
+        (l.processed, l.failed, l.words, l.lines, l.chars, l.bytes)
+    );
     assert_eq!((r.processed, r.failed), (8, 1));
     assert_eq!(remote.component_sha256, local.component_sha256);
 
     for (name, _) in &docs {
         let key = format!("job/processed/{name}.meta.json");
-        let remote_meta: serde_json::Value = serde_json::from_slice(&b.get(&key).await.expect(&key)).unwrap();
+        let remote_meta: serde_json::Value =
+            serde_json::from_slice(&b.get(&key).await.expect(&key)).unwrap();
         let local_meta = json(&dir.path().join(format!("processed/{name}.meta.json")));
         assert_eq!(strip_times(remote_meta), strip_times(local_meta));
-        assert!(b.get(&format!("job/inbox/{name}")).await.is_none(), "{name} left in inbox");
+        assert!(
+            b.get(&format!("job/inbox/{name}")).await.is_none(),
+            "{name} left in inbox"
+        );
         assert!(b.get(&format!("job/processed/{name}")).await.is_some());
     }
     let error: serde_json::Value =
         serde_json::from_slice(&b.get("job/failed/latin1.txt.error.json").await.unwrap()).unwrap();
     assert_eq!(error["error"], "not valid UTF-8 at byte 3");
     // No temporary object survives.
-    assert!(b.keys().await.iter().all(|k| !k.ends_with(".docproc.tmp")), "{:?}", b.keys().await);
+    assert!(
+        b.keys().await.iter().all(|k| !k.ends_with(".docproc.tmp")),
+        "{:?}",
+        b.keys().await
+    );
 
     // A rerun finds nothing to do.
-    let again = run(&runtime(), &Backend::S3(s3), &job, Shard::ALL).await.unwrap();
-    let Report::ProcessInbox(again) = again.report else { unreachable!() };
+    let again = run(&runtime(), &Backend::S3(s3), &job, Shard::ALL)
+        .await
+        .unwrap();
+    let Report::ProcessInbox(again) = again.report else {
+        unreachable!()
+    };
     assert_eq!((again.processed, again.resumed, again.failed), (0, 0, 0));
 }
 
 #[tokio::test]
 async fn walk_lists_once_per_thousand_keys_and_never_heads() {
     let b = bucket("walk-requests").await;
-    b.put_many((0..2500).map(|i| format!("tree/f{i:05}.txt"))).await;
-    b.put_many((0..30).map(|i| format!("tree/sub/g{i}.txt"))).await;
+    b.put_many((0..2500).map(|i| format!("tree/f{i:05}.txt")))
+        .await;
+    b.put_many((0..30).map(|i| format!("tree/sub/g{i}.txt")))
+        .await;
     let s3 = backend(&b, "tree").await;
     let before = s3.fs.metrics();
-    let report = run(&runtime(), &Backend::S3(s3.clone()), &Job::Walk { root: String::new() }, Shard::ALL)
-        .await
-        .unwrap();
+    let report = run(
+        &runtime(),
+        &Backend::S3(s3.clone()),
+        &Job::Walk {
+            root: String::new(),
+        },
+        Shard::ALL,
+    )
+    .await
+    .unwrap();
     let after = s3.fs.metrics();
-    let Report::Walk(w) = report.report else { unreachable!() };
+    let Report::Walk(w) = report.report else {
+        unreachable!()
+    };
     assert_eq!((w.files, w.directories), (2530, 1));
-    let expected_bytes: u64 = (0..2500).map(|i| format!("tree/f{i:05}.txt").len() as u64).sum::<u64>()
-        + (0..30).map(|i| format!("tree/sub/g{i}.txt").len() as u64).sum::<u64>();
+    let expected_bytes: u64 = (0..2500)
+        .map(|i| format!("tree/f{i:05}.txt").len() as u64)
+        .sum::<u64>()
+        + (0..30)
+            .map(|i| format!("tree/sub/g{i}.txt").len() as u64)
+            .sum::<u64>();
     assert_eq!(w.total_bytes, expected_bytes);
     // 2,531 entries in the root: 3 pages; the subdirectory: 1 page.
     assert_eq!(after.list - before.list, 4);
@@ -116,10 +146,22 @@ async fn hash_over_s3_matches_native_sha256() {
     b.put("data/big.bin", big.clone()).await;
     b.put("data/nested/small.bin", small.clone()).await;
     let s3 = backend(&b, "").await;
-    let job = Job::Hash { root: "data".into(), out_dir: "digests".into(), chunk_size: 0 };
-    let report = run(&runtime(), &Backend::S3(s3), &job, Shard::ALL).await.unwrap();
-    let Report::Hash(h) = report.report else { unreachable!() };
-    let got: Vec<_> = h.digests.iter().map(|d| (d.path.as_str(), d.sha256.clone())).collect();
+    let job = Job::Hash {
+        root: "data".into(),
+        out_dir: "digests".into(),
+        chunk_size: 0,
+    };
+    let report = run(&runtime(), &Backend::S3(s3), &job, Shard::ALL)
+        .await
+        .unwrap();
+    let Report::Hash(h) = report.report else {
+        unreachable!()
+    };
+    let got: Vec<_> = h
+        .digests
+        .iter()
+        .map(|d| (d.path.as_str(), d.sha256.clone()))
+        .collect();
     assert_eq!(
         got,
         [
@@ -128,12 +170,18 @@ async fn hash_over_s3_matches_native_sha256() {
         ]
     );
     let digest = b.get("digests/nested__small.bin.sha256").await.unwrap();
-    assert_eq!(String::from_utf8(digest).unwrap(), format!("{}  nested/small.bin\n", hex::encode(Sha256::digest(&small))));
+    assert_eq!(
+        String::from_utf8(digest).unwrap(),
+        format!(
+            "{}  nested/small.bin\n",
+            hex::encode(Sha256::digest(&small))
+        )
+    );
 }
 
 #[tokio::test]
 async fn a_missing_bucket_or_inbox_is_named_in_the_error() {
-    let s = use_server_credentials();
+    let s = support::use_server_credentials();
     let target = S3Target {
         url: "s3://no-such-bucket-docproc/x".into(),
         endpoint_url: Some(s.endpoint.clone()),
@@ -149,7 +197,17 @@ async fn a_missing_bucket_or_inbox_is_named_in_the_error() {
 
     let b = bucket("missing-inbox").await;
     let s3 = backend(&b, "empty").await;
-    let job = Job::ProcessInbox { root: String::new(), chunk_size: 0, claims: None };
-    let err = run(&runtime(), &Backend::S3(s3), &job, Shard::ALL).await.unwrap_err().to_string();
-    assert!(err.starts_with(&format!("s3://{}/empty/inbox: ", b.name)), "{err}");
+    let job = Job::ProcessInbox {
+        root: String::new(),
+        chunk_size: 0,
+        claims: None,
+    };
+    let err = run(&runtime(), &Backend::S3(s3), &job, Shard::ALL)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with(&format!("s3://{}/empty/inbox: ", b.name)),
+        "{err}"
+    );
 }

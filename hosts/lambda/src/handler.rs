@@ -55,6 +55,8 @@ pub struct Response {
     pub init_ms: f64,
     /// Whether init found the compiled component in the /tmp cache.
     pub cache: CacheOutcome,
+    /// From the event's arrival to the report being ready (its own write
+    /// excluded, so the saved copy and the response agree).
     pub handler_ms: f64,
     /// The values published as EMF metrics.
     pub metrics: Metrics,
@@ -195,51 +197,14 @@ async fn invoke(
     let backend = state.backend(config).await?;
     info!(mode = mode.as_str(), backend = %backend.describe(), cold_start, "invocation started");
 
-    let failed = |e: anyhow::Error| HandlerError::new(ErrorKind::RunFailed, format!("{e:#}"));
     let rt = &state.runtime;
-    let (run, status) = match plan {
-        Plan::Status { root } => {
-            let status = docproc_host::status::status(&backend, &root)
-                .await
-                .map_err(failed)?;
-            (None, Some(status))
-        }
-        Plan::Run {
-            job,
-            count,
-            only: Some(index),
-        } => (
-            Some(
-                docproc_host::run(rt, &backend, &job, Shard { index, count })
-                    .await
-                    .map_err(failed)?,
-            ),
-            None,
-        ),
-        Plan::Run {
-            job,
-            count,
-            only: None,
-        } => {
-            let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
-            let report = docproc_host::run_sharded(
-                rt.clone(),
-                backend.clone(),
-                job,
-                count,
-                parallel,
-                |_| {},
-            )
-            .await
-            .map_err(failed)?;
-            (Some(report), None)
-        }
-    };
+    let (run, status) = execute(rt, &backend, plan).await?;
 
-    let elapsed = ms(started.elapsed());
-    let metrics = run
-        .as_ref()
-        .map_or_else(|| Metrics::of_status(elapsed), Metrics::of_run);
+    let metrics = run.as_ref().map_or_else(
+        || Metrics::of_status(ms(started.elapsed())),
+        Metrics::of_run,
+    );
+    let key = summary::key(mode.as_str(), SystemTime::now(), &ctx.request_id);
     let mut response = Response {
         approach: config.approach(),
         mode,
@@ -249,22 +214,15 @@ async fn invoke(
         cold_start,
         init_ms: state.init_ms,
         cache: rt.cache,
-        handler_ms: elapsed,
+        handler_ms: ms(started.elapsed()),
         metrics,
         run,
         status,
-        report: None,
+        report: Some(backend.locate(&key)),
         report_error: None,
         truncated: false,
     };
-    let key = summary::key(mode.as_str(), SystemTime::now(), &ctx.request_id);
-    response.report = Some(backend.locate(&key));
-    response.handler_ms = ms(started.elapsed());
-    let written = match serde_json::to_vec_pretty(&response) {
-        Ok(body) => summary::write(&backend, &key, &body).await,
-        Err(e) => Err(e.into()),
-    };
-    if let Err(e) = written {
+    if let Err(e) = save(&backend, &key, &response).await {
         // The work is done and cannot be undone: say the report is missing
         // rather than fail an invocation whose documents already moved.
         warn!(error = %format!("{e:#}"), "could not write the report");
@@ -272,30 +230,66 @@ async fn invoke(
         response.report_error = Some(format!("{e:#}"));
     }
 
-    let m = &response.metrics;
-    let mut record = emf::Record::new(&[
-        ("approach", response.approach.as_str()),
-        ("mode", mode.as_str()),
-    ]);
+    publish(&response, state.init_ms);
+    response.truncated = truncate(&mut response, RESPONSE_LIST_LIMIT);
+    Ok(response)
+}
+
+/// One EMF record and one summary log line per invocation.
+fn publish(response: &Response, init_ms: f64) {
+    let (m, mode) = (&response.metrics, response.mode.as_str());
+    let mut record = emf::Record::new(&[("approach", response.approach.as_str()), ("mode", mode)]);
     m.add_to(&mut record);
-    record.property("request_id", ctx.request_id.as_str());
-    cold_start_metrics(&mut record, cold_start, state.init_ms);
+    record.property("request_id", response.request_id.as_str());
+    cold_start_metrics(&mut record, response.cold_start, init_ms);
     record.emit();
     info!(
-        request_id = %ctx.request_id,
+        request_id = %response.request_id,
         approach = response.approach.as_str(),
-        mode = mode.as_str(),
+        mode,
         files_processed = m.files_processed,
         files_failed = m.files_failed,
         total_ms = m.total_ms,
         handler_ms = response.handler_ms,
-        cold_start,
-        init_ms = state.init_ms,
+        cold_start = response.cold_start,
+        init_ms,
         report = response.report.as_deref().unwrap_or("-"),
         "invocation done"
     );
-    response.truncated = truncate(&mut response, RESPONSE_LIST_LIMIT);
-    Ok(response)
+}
+
+async fn execute(
+    rt: &Arc<Runtime>,
+    backend: &Arc<Backend>,
+    plan: Plan,
+) -> Result<(Option<RunReport>, Option<Status>), HandlerError> {
+    let failed = |e: anyhow::Error| HandlerError::new(ErrorKind::RunFailed, format!("{e:#}"));
+    let report = match plan {
+        Plan::Status { root } => {
+            let status = docproc_host::status::status(backend, &root).await;
+            return Ok((None, Some(status.map_err(failed)?)));
+        }
+        Plan::Run {
+            job,
+            count,
+            only: Some(index),
+        } => docproc_host::run(rt, backend, &job, Shard { index, count }).await,
+        Plan::Run {
+            job,
+            count,
+            only: None,
+        } => {
+            let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
+            docproc_host::run_sharded(rt.clone(), backend.clone(), job, count, parallel, |_| {})
+                .await
+        }
+    };
+    Ok((Some(report.map_err(failed)?), None))
+}
+
+async fn save(backend: &Backend, key: &str, response: &Response) -> anyhow::Result<()> {
+    let body = serde_json::to_vec_pretty(response)?;
+    summary::write(backend, key, &body).await
 }
 
 /// `InitMs` only on a cold start, so its average is the init time, not

@@ -12,7 +12,15 @@ use docproc_testkit::{TestBucket, server};
 pub fn docproc() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_docproc"));
     // Keep the user's AWS settings out of the tests.
-    for var in ["AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_REGION", "RUST_LOG"] {
+    for var in [
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_REGION",
+        "RUST_LOG",
+    ] {
         cmd.env_remove(var);
     }
     cmd
@@ -35,7 +43,11 @@ pub fn text(bytes: &[u8]) -> String {
 
 pub fn report(out: &Output) -> serde_json::Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("not a JSON report ({e}): stdout {} stderr {}", text(&out.stdout), text(&out.stderr))
+        panic!(
+            "not a JSON report ({e}): stdout {} stderr {}",
+            text(&out.stdout),
+            text(&out.stderr)
+        )
     })
 }
 
@@ -54,12 +66,16 @@ impl Layout {
     pub fn of_dir(root: &Path) -> Layout {
         let list = |d: &str| -> Vec<String> {
             match std::fs::read_dir(root.join(d)) {
-                Ok(rd) => rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+                Ok(rd) => rd
+                    .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                    .collect(),
                 Err(_) => Vec::new(),
             }
         };
         let read = |rel: String| std::fs::read(root.join(rel)).ok();
-        Layout::build(list("inbox"), list("processed"), list("failed"), |name| read(format!("processed/{name}")))
+        Layout::build(list("inbox"), list("processed"), list("failed"), |name| {
+            read(format!("processed/{name}"))
+        })
     }
 
     pub async fn of_bucket(b: &TestBucket, prefix: &str) -> Layout {
@@ -75,9 +91,14 @@ impl Layout {
         let (inbox, processed, failed) = (under("inbox"), under("processed"), under("failed"));
         let mut bodies = BTreeMap::new();
         for name in processed.iter().filter(|n| n.ends_with(".meta.json")) {
-            bodies.insert(name.clone(), b.get(&format!("{prefix}processed/{name}")).await);
+            bodies.insert(
+                name.clone(),
+                b.get(&format!("{prefix}processed/{name}")).await,
+            );
         }
-        Layout::build(inbox, processed, failed, |name| bodies.get(name).cloned().flatten())
+        Layout::build(inbox, processed, failed, |name| {
+            bodies.get(name).cloned().flatten()
+        })
     }
 
     fn build(
@@ -86,7 +107,11 @@ impl Layout {
         failed: Vec<String>,
         read: impl Fn(&str) -> Option<Vec<u8>>,
     ) -> Layout {
-        let mut layout = Layout { inbox, failed, ..Layout::default() };
+        let mut layout = Layout {
+            inbox,
+            failed,
+            ..Layout::default()
+        };
         layout.inbox.sort();
         for name in &processed {
             if let Some(doc) = name.strip_suffix(".meta.json") {
@@ -116,7 +141,10 @@ impl Layout {
             let waiting = self.inbox.contains(name);
             let done = self.processed.get(name).is_some_and(|m| m.is_some());
             assert!(waiting || done, "{name} lost: {self:?}");
-            assert!(move_is_copy_delete || !(waiting && done), "{name} in inbox and processed: {self:?}");
+            assert!(
+                move_is_copy_delete || !(waiting && done),
+                "{name} in inbox and processed: {self:?}"
+            );
         }
         for (name, meta) in &self.processed {
             assert!(meta.is_some(), "{name} in processed/ without metadata");
@@ -128,11 +156,23 @@ impl Layout {
 
 /// Word, line and character counts as `wc` would give them.
 pub fn expected(text: &str) -> (u64, u64, u64) {
-    (text.split_whitespace().count() as u64, text.matches('\n').count() as u64, text.chars().count() as u64)
+    (
+        text.split_whitespace().count() as u64,
+        text.matches('\n').count() as u64,
+        text.chars().count() as u64,
+    )
 }
 
 pub fn assert_meta_matches(name: &str, meta: &serde_json::Value, text: &str) {
     let (w, l, c) = expected(text);
     assert_eq!(meta["filename"], name);
-    assert_eq!((meta["word_count"].as_u64(), meta["line_count"].as_u64(), meta["char_count"].as_u64()), (Some(w), Some(l), Some(c)), "{name}");
+    assert_eq!(
+        (
+            meta["word_count"].as_u64(),
+            meta["line_count"].as_u64(),
+            meta["char_count"].as_u64()
+        ),
+        (Some(w), Some(l), Some(c)),
+        "{name}"
+    );
 }

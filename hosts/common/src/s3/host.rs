@@ -102,7 +102,9 @@ fn datetime(t: SystemTime) -> Option<Datetime> {
 
 impl preopens::Host for S3State {
     async fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<Descriptor>, String)>> {
-        let root = self.table.push(Descriptor::Dir { path: String::new() })?;
+        let root = self.table.push(Descriptor::Dir {
+            path: String::new(),
+        })?;
         Ok(vec![(root, "/".to_string())])
     }
 }
@@ -268,10 +270,7 @@ impl types::HostDescriptor for S3State {
         }
     }
 
-    async fn read_directory(
-        &mut self,
-        fd: Resource<Descriptor>,
-    ) -> FsResult<Resource<DirStream>> {
+    async fn read_directory(&mut self, fd: Resource<Descriptor>) -> FsResult<Resource<DirStream>> {
         let path = self.dir_path(&fd)?;
         let entries = match self.fs.read_dir(&path).await {
             Ok(entries) => entries,
@@ -284,7 +283,10 @@ impl types::HostDescriptor for S3State {
                 name: e.name,
             })
             .collect::<VecDeque<_>>();
-        Ok(self.table.push(DirStream { entries }).map_err(FsError::trap)?)
+        Ok(self
+            .table
+            .push(DirStream { entries })
+            .map_err(FsError::trap)?)
     }
 
     /// The object is in S3 when this returns: this is where an upload's
@@ -302,7 +304,11 @@ impl types::HostDescriptor for S3State {
         w.finish().await.map_err(|e| self.code(e))
     }
 
-    async fn create_directory_at(&mut self, fd: Resource<Descriptor>, path: String) -> FsResult<()> {
+    async fn create_directory_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        path: String,
+    ) -> FsResult<()> {
         let path = self.at(&fd, &path)?;
         self.fs.mkdir(&path).await.map_err(|e| self.code(e))
     }
@@ -389,7 +395,10 @@ impl types::HostDescriptor for S3State {
                 reader: Arc::new(Mutex::new(None)),
                 writer: Arc::new(Mutex::new(WriteState::Open(writer))),
             };
-            return Ok(self.table.push(Descriptor::File(file)).map_err(FsError::trap)?);
+            return Ok(self
+                .table
+                .push(Descriptor::File(file))
+                .map_err(FsError::trap)?);
         }
         let existing = match self.fs.stat(&path).await {
             Ok(attr) => Some(attr),
@@ -417,7 +426,11 @@ impl types::HostDescriptor for S3State {
             None if !open.contains(OpenFlags::CREATE) => return Err(ErrorCode::NoEntry.into()),
             // S3 objects are replaced whole: writing into an existing one
             // without truncating it would lose its tail, so refuse that.
-            Some(_) if wants_write && !open.contains(OpenFlags::TRUNCATE) && !open.contains(OpenFlags::EXCLUSIVE) => {
+            Some(_)
+                if wants_write
+                    && !open.contains(OpenFlags::TRUNCATE)
+                    && !open.contains(OpenFlags::EXCLUSIVE) =>
+            {
                 return Err(ErrorCode::Unsupported.into());
             }
             _ => {
@@ -436,7 +449,8 @@ impl types::HostDescriptor for S3State {
                 };
                 Descriptor::File(File {
                     path,
-                    readable: flags.contains(DescriptorFlags::READ) && matches!(writer, WriteState::None),
+                    readable: flags.contains(DescriptorFlags::READ)
+                        && matches!(writer, WriteState::None),
                     reader: Arc::new(Mutex::new(None)),
                     writer: Arc::new(Mutex::new(writer)),
                 })
@@ -449,7 +463,11 @@ impl types::HostDescriptor for S3State {
         Err(ErrorCode::Invalid.into())
     }
 
-    async fn remove_directory_at(&mut self, fd: Resource<Descriptor>, path: String) -> FsResult<()> {
+    async fn remove_directory_at(
+        &mut self,
+        fd: Resource<Descriptor>,
+        path: String,
+    ) -> FsResult<()> {
         let path = self.at(&fd, &path)?;
         self.fs.rmdir(&path).await.map_err(|e| self.code(e))
     }
@@ -485,15 +503,11 @@ impl types::HostDescriptor for S3State {
         a: Resource<Descriptor>,
         b: Resource<Descriptor>,
     ) -> wasmtime::Result<bool> {
-        let same = |fd| match self.path_of(fd) {
-            Ok(p) => Ok(p),
-            Err(e) => Err(wasmtime::Error::msg(format!("{:?}", e.downcast_ref()))),
-        };
-        Ok(same(&a)? == same(&b)?)
+        Ok(self.path_of(&a)? == self.path_of(&b)?)
     }
 
     async fn metadata_hash(&mut self, fd: Resource<Descriptor>) -> FsResult<MetadataHashValue> {
-        let path = self.path_of(&fd)?;
+        let path = self.path_of(&fd).map_err(FsError::trap)?;
         let stat = self.stat_path(&path).await?;
         Ok(hash_of(&path, &stat))
     }
@@ -523,8 +537,9 @@ impl types::HostDescriptor for S3State {
 }
 
 impl S3State {
-    fn path_of(&self, fd: &Resource<Descriptor>) -> FsResult<String> {
-        Ok(match self.table.get(fd).map_err(FsError::trap)? {
+    /// A handle the guest does not own is a trap, not an error code.
+    fn path_of(&self, fd: &Resource<Descriptor>) -> wasmtime::Result<String> {
+        Ok(match self.table.get(fd)? {
             Descriptor::Dir { path } => path.clone(),
             Descriptor::File(f) => f.path.clone(),
         })
@@ -550,7 +565,12 @@ impl types::HostDirectoryEntryStream for S3State {
         &mut self,
         stream: Resource<DirStream>,
     ) -> FsResult<Option<DirectoryEntry>> {
-        Ok(self.table.get_mut(&stream).map_err(FsError::trap)?.entries.pop_front())
+        Ok(self
+            .table
+            .get_mut(&stream)
+            .map_err(FsError::trap)?
+            .entries
+            .pop_front())
     }
 
     async fn drop(&mut self, stream: Resource<DirStream>) -> wasmtime::Result<()> {

@@ -58,7 +58,12 @@ impl S3Backend {
                 .bucket(&bucket)
                 .send()
                 .await
-                .map_err(|e| anyhow::anyhow!("s3://{bucket}: cannot create the bucket: {}", aws_sdk_s3::error::DisplayErrorContext(&e)))?;
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "s3://{bucket}: cannot create the bucket: {}",
+                        aws_sdk_s3::error::DisplayErrorContext(&e)
+                    )
+                })?;
         }
         client
             .head_bucket()
@@ -117,7 +122,11 @@ pub fn parse_url(url: &str) -> Result<(String, String)> {
         anyhow::bail!("{url}: the bucket name is missing");
     }
     let prefix = prefix.trim_matches('/');
-    let prefix = if prefix.is_empty() { String::new() } else { format!("{prefix}/") };
+    let prefix = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{prefix}/")
+    };
     Ok((bucket.to_string(), prefix))
 }
 
@@ -175,7 +184,10 @@ fn linker(rt: &Runtime) -> Result<Linker<S3State>> {
     Ok(l)
 }
 
-pub async fn instantiate(rt: &Runtime, backend: &Arc<S3Backend>) -> Result<(Store<S3State>, Docproc)> {
+pub async fn instantiate(
+    rt: &Runtime,
+    backend: &Arc<S3Backend>,
+) -> Result<(Store<S3State>, Docproc)> {
     let state = S3State {
         table: ResourceTable::new(),
         clocks: WasiClocksCtx::default(),

@@ -32,7 +32,13 @@ mod tests {
         assert_eq!(resolve("inbox", "./a/../b").unwrap(), "inbox/b");
         assert_eq!(resolve("inbox", "..").unwrap(), "");
         assert_eq!(resolve("", "").unwrap(), "");
-        assert!(matches!(resolve("inbox", "../.."), Err(ErrorCode::NotPermitted)));
-        assert!(matches!(resolve("", "/etc/passwd"), Err(ErrorCode::NotPermitted)));
+        assert!(matches!(
+            resolve("inbox", "../.."),
+            Err(ErrorCode::NotPermitted)
+        ));
+        assert!(matches!(
+            resolve("", "/etc/passwd"),
+            Err(ErrorCode::NotPermitted)
+        ));
     }
 }

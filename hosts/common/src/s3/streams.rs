@@ -46,7 +46,11 @@ impl S3InputStream {
         if guard.is_none() {
             *guard = Some(self.fs.open_read(&self.path).await?);
         }
-        guard.as_mut().expect("opened above").read(self.next, CHUNK).await
+        guard
+            .as_mut()
+            .expect("opened above")
+            .read(self.next, CHUNK)
+            .await
     }
 }
 
@@ -76,7 +80,9 @@ impl InputStream for S3InputStream {
         match &self.end {
             End::Open => Ok(Bytes::new()),
             End::Eof => Err(StreamError::Closed),
-            End::Failed(msg) => Err(StreamError::LastOperationFailed(wasmtime::Error::msg(msg.clone()))),
+            End::Failed(msg) => Err(StreamError::LastOperationFailed(wasmtime::Error::msg(
+                msg.clone(),
+            ))),
         }
     }
 }
@@ -114,7 +120,10 @@ impl Pollable for S3OutputStream {
         }
         let mut state = self.writer.lock().await;
         let result = match &mut *state {
-            WriteState::Open(w) => w.write(self.offset, &self.pending).await.map_err(|e| e.to_string()),
+            WriteState::Open(w) => w
+                .write(self.offset, &self.pending)
+                .await
+                .map_err(|e| e.to_string()),
             _ => Err("the file is not open for writing".to_string()),
         };
         match result {

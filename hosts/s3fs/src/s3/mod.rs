@@ -35,6 +35,12 @@ pub(crate) fn size_of(len: Option<i64>) -> u64 {
     len.and_then(|n| u64::try_from(n).ok()).unwrap_or(0)
 }
 
+/// Attempts at a ranged GET whose body fails, the first included.
+const BODY_ATTEMPTS: u32 = 5;
+
+/// A response body that broke off: worth asking again.
+struct BodyError(FsError);
+
 impl Inner {
     pub(crate) async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, FsError> {
         Metrics::inc(&self.metrics.head);
@@ -58,6 +64,9 @@ impl Inner {
 
     /// Bytes `[start, end)` of `key`. With `etag`, a changed object fails instead of mixing
     /// bytes of two versions into one read.
+    /// The SDK retries a request until its response headers arrive; a body
+    /// cut short after that (a reset connection, a truncated response) is
+    /// retried here, with the same backoff shape.
     pub(crate) async fn get_range(
         &self,
         key: &str,
@@ -65,6 +74,29 @@ impl Inner {
         end: u64,
         etag: Option<&str>,
     ) -> Result<Bytes, FsError> {
+        let mut delay = std::time::Duration::from_millis(100);
+        let mut attempt = 1;
+        loop {
+            match self.get_range_once(key, start, end, etag).await {
+                Err(BodyError(e)) if attempt < BODY_ATTEMPTS => {
+                    tracing::warn!(key, attempt, error = %e, "GetObject body failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay *= 2;
+                    attempt += 1;
+                }
+                Err(BodyError(e)) => return Err(e),
+                Ok(result) => return result,
+            }
+        }
+    }
+
+    async fn get_range_once(
+        &self,
+        key: &str,
+        start: u64,
+        end: u64,
+        etag: Option<&str>,
+    ) -> Result<Result<Bytes, FsError>, BodyError> {
         debug_assert!(start < end);
         Metrics::inc(&self.metrics.get);
         let out = self
@@ -75,35 +107,35 @@ impl Inner {
             .range(format!("bytes={start}-{}", end - 1))
             .set_if_match(etag.map(str::to_owned))
             .send()
-            .await
-            .map_err(|err| {
-                if is_precondition_failed(&err) {
-                    FsError::io(
-                        key,
-                        "GetObject: PreconditionFailed (412): object changed since it was opened",
-                    )
-                } else {
-                    s3_error("GetObject", key, err)
-                }
-            })?;
+            .await;
+        let out = match out {
+            Ok(out) => out,
+            Err(err) if is_precondition_failed(&err) => {
+                return Ok(Err(FsError::io(
+                    key,
+                    "GetObject: PreconditionFailed (412): object changed since it was opened",
+                )));
+            }
+            Err(err) => return Ok(Err(s3_error("GetObject", key, err))),
+        };
         let data = out
             .body
             .collect()
             .await
-            .map_err(|err| FsError::io(key, format!("GetObject: reading body: {err}")))?
+            .map_err(|err| BodyError(FsError::io(key, format!("GetObject: reading body: {err}"))))?
             .into_bytes();
         Metrics::add(&self.metrics.bytes_read, data.len() as u64);
         let expected = end - start;
         if data.len() as u64 != expected {
-            return Err(FsError::io(
+            return Err(BodyError(FsError::io(
                 key,
                 format!(
                     "GetObject: asked for {expected} bytes at {start}, got {}",
                     data.len()
                 ),
-            ));
+            )));
         }
-        Ok(data)
+        Ok(Ok(data))
     }
 
     /// Returns the new ETag. With `exclusive`, an existing key fails with `Exists`.

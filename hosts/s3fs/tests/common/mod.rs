@@ -1,8 +1,8 @@
 //! The shared fixture (docproc-testkit), plus an S3Fs over a test bucket.
 #![allow(dead_code)] // each test binary uses its own part of the fixture
 
-pub use docproc_testkit::*;
 use docproc_s3fs::{Config, S3Fs};
+pub use docproc_testkit::*;
 
 pub trait BucketFs {
     fn fs(&self) -> S3Fs {

@@ -1,0 +1,165 @@
+//! Faults on the wire, injected by a proxy between the host and a real S3
+//! server: retried faults leave no trace; exhausted retries stop the run
+//! with the key named, and nothing is lost.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use docproc_host::s3::{S3Backend, S3Target};
+use docproc_host::{Backend, Job, Report, Shard, run};
+use docproc_s3proxy::{Fault, Plan, Proxy, Rule};
+use docproc_testkit::{TestBucket, bucket};
+use support::runtime;
+
+async fn through_proxy(b: &TestBucket, plan: Plan) -> (Proxy, Arc<S3Backend>) {
+    let s = support::use_server_credentials();
+    let upstream = s.endpoint.trim_start_matches("http://").parse().unwrap();
+    let proxy = Proxy::start(upstream, plan).await.unwrap();
+    let target = S3Target {
+        url: format!("s3://{}", b.name),
+        endpoint_url: Some(proxy.endpoint()),
+        region: Some(s.region.clone()),
+        force_path_style: true,
+        create_bucket: false,
+    };
+    let backend = Arc::new(S3Backend::connect(&target, |_| {}).await.unwrap());
+    (proxy, backend)
+}
+
+async fn seed(b: &TestBucket, n: usize) -> Vec<(String, String)> {
+    let docs = docproc_host::seed::documents(n, 31);
+    for (name, text) in &docs {
+        b.put(&format!("inbox/{name}"), text.clone().into_bytes())
+            .await;
+    }
+    docs
+}
+
+fn process() -> Job {
+    Job::ProcessInbox {
+        root: String::new(),
+        chunk_size: 0,
+        claims: Some(docproc_host::Claims::default()),
+    }
+}
+
+/// Every document is in inbox/ or in processed/ with complete metadata,
+/// never half-written, never with a multipart upload left open.
+async fn assert_nothing_lost(b: &TestBucket, docs: &[(String, String)]) -> usize {
+    let keys = b.keys().await;
+    let mut done = 0;
+    for (name, text) in docs {
+        let waiting = keys.contains(&format!("inbox/{name}"));
+        let meta = b.get(&format!("processed/{name}.meta.json")).await;
+        let moved = keys.contains(&format!("processed/{name}"));
+        if moved {
+            let meta: serde_json::Value =
+                serde_json::from_slice(&meta.expect("metadata beside the document")).unwrap();
+            assert_eq!(meta["word_count"], text.split_whitespace().count() as u64);
+            done += 1;
+        }
+        assert!(waiting || moved, "{name} lost: {keys:?}");
+    }
+    assert!(keys.iter().all(|k| !k.starts_with("failed/") || k == "failed/"), "{keys:?}");
+    assert_eq!(b.multipart_uploads().await, 0);
+    done
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retried_faults_leave_every_document_processed_once() {
+    let b = bucket("faults-retried").await;
+    let docs = seed(&b, 10).await;
+    let plan = Plan {
+        latency: Duration::ZERO,
+        rules: vec![
+            Rule::new(Fault::SlowDown).method("PUT").skip(1).times(2),
+            Rule::new(Fault::InternalError)
+                .method("GET")
+                .skip(1)
+                .times(2),
+            Rule::new(Fault::ResetMidBody)
+                .method("GET")
+                .skip(4)
+                .times(1),
+            Rule::new(Fault::TruncatedBody)
+                .method("GET")
+                .skip(6)
+                .times(1),
+            Rule::new(Fault::Stall(Duration::from_secs(5)))
+                .method("PUT")
+                .skip(8)
+                .times(1),
+        ],
+    };
+    let (proxy, s3) = through_proxy(&b, plan).await;
+    let report = run(&runtime(), &Backend::S3(s3), &process(), Shard::ALL)
+        .await
+        .unwrap();
+    let Report::ProcessInbox(r) = report.report else {
+        unreachable!()
+    };
+    assert_eq!((r.processed, r.resumed, r.failed), (10, 0, 0));
+    let stats = proxy.stats();
+    assert_eq!(
+        (
+            stats.slow_down,
+            stats.internal_error,
+            stats.reset_mid_body,
+            stats.truncated_body,
+            stats.stall
+        ),
+        (2, 2, 1, 1, 1),
+        "every kind of fault was injected: {stats:?}"
+    );
+    assert_eq!(assert_nothing_lost(&b, &docs).await, 10);
+    // Nothing was processed twice: one metadata object per document.
+    let metas = b
+        .keys()
+        .await
+        .into_iter()
+        .filter(|k| k.ends_with(".meta.json"))
+        .count();
+    assert_eq!(metas, 10);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exhausted_retries_stop_the_run_naming_the_key_and_lose_nothing() {
+    let b = bucket("faults-exhausted").await;
+    let docs = seed(&b, 8).await;
+    // Reads of one document always fail; every other request works.
+    let plan = Plan {
+        latency: Duration::ZERO,
+        rules: vec![
+            Rule::new(Fault::InternalError)
+                .method("GET")
+                .path_contains("doc-0005")
+                .times(u32::MAX),
+        ],
+    };
+    let (proxy, s3) = through_proxy(&b, plan).await;
+    let err = run(&runtime(), &Backend::S3(s3.clone()), &process(), Shard::ALL)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("inbox/doc-0005.txt"),
+        "the key is named: {err}"
+    );
+    let done = assert_nothing_lost(&b, &docs).await;
+    assert!(done < docs.len());
+    let keys = b.keys().await;
+    assert!(keys.contains(&"inbox/doc-0005.txt".to_string()));
+
+    // Once the store heals, a rerun finishes the job.
+    proxy.set_plan(Plan::default());
+    let report = run(&runtime(), &Backend::S3(s3), &process(), Shard::ALL)
+        .await
+        .unwrap();
+    let Report::ProcessInbox(r) = report.report else {
+        unreachable!()
+    };
+    assert_eq!(r.processed as usize, docs.len() - done);
+    assert_eq!(assert_nothing_lost(&b, &docs).await, docs.len());
+}
