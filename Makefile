@@ -16,7 +16,7 @@ DOCPROC := $(CARGO_TARGET_DIR)/release/docproc
 .PHONY: help demo demo-s3 test component build tools lint fmt clean
 
 help: ## This list
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
+	@grep -hE '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
 
 tools: $(VENV)/.installed ## Rust wasm target and the Python venv (wasm-tools, SeaweedFS)
 	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
@@ -60,3 +60,5 @@ clean:
 	rm -rf build
 
 include terraform/terraform.mk
+include hosts/lambda/lambda.mk
+include bench/bench.mk

@@ -51,6 +51,8 @@ pub struct Ctx {
     /// On AWS: how long S3-side writes take to show on the S3 Files mount.
     pub settle: std::time::Duration,
     pub machine: crate::machine::Machine,
+    /// What setting up changed or found, for the report.
+    pub notes: Vec<String>,
 }
 
 /// One pass: direct to the server, or through the latency proxy.

@@ -13,6 +13,8 @@ pub struct Machine {
     pub os: String,
     /// Versions of the peers, where found.
     pub peers: Vec<String>,
+    /// The CPU has SHA-256 instructions (x86 sha_ni, Arm sha2), which native code uses.
+    pub sha_instructions: bool,
 }
 
 impl Machine {
@@ -44,6 +46,10 @@ impl Machine {
                 .unwrap_or_default(),
             os,
             peers,
+            sha_instructions: cpuinfo
+                .lines()
+                .filter(|l| l.starts_with("flags") || l.starts_with("Features"))
+                .any(|l| l.split_whitespace().any(|f| f == "sha_ni" || f == "sha2")),
         }
     }
 

@@ -101,10 +101,6 @@ impl Place {
     pub fn url(&self) -> String {
         format!("s3://{}/{}", self.bucket, self.prefix)
     }
-
-    pub fn child(&self, rel: &str) -> Place {
-        Place::new(&self.bucket, &self.key(rel))
-    }
 }
 
 pub async fn ensure_bucket(client: &Client, bucket: &str) -> Result<()> {

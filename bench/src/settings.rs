@@ -106,7 +106,7 @@ impl Settings {
             },
             latency_runs: args.latency_runs.max(1),
             cold_start_runs: if quick { 3 } else { 10 },
-            rss_file_bytes: if quick { 256 * MIB } else { 4 * GIB },
+            rss_file_bytes: if quick { 256 * MIB } else { 2 * GIB },
             rss_memory_limit_mib: 64,
             backends,
             workloads,

@@ -32,14 +32,6 @@ pub fn local_backend(dir: PathBuf) -> Backend {
     Backend::Local(dir)
 }
 
-/// Requests the docproc S3 backend sent, when it is one.
-pub fn s3_requests(backend: &Backend) -> Option<docproc_host::s3::MetricsSnapshot> {
-    match backend {
-        Backend::S3(s3) => Some(s3.fs.metrics()),
-        Backend::Local(_) => None,
-    }
-}
-
 pub async fn run(rt: &Runtime, backend: &Backend, job: &Job) -> Result<RunReport> {
     docproc_host::run(rt, backend, job, Shard::ALL).await
 }

@@ -139,6 +139,16 @@ pub fn tables(r: &Results) -> Vec<Table> {
                 format!("{:.2}x", row.component_ms.mean() / row.native_ms.mean()),
             ]);
         }
+        t.note(
+            "Native: docproc_core's workloads over NativeFs (std::fs), compiled for this CPU. NativeFs \
+             fsyncs every file it writes and wasmtime-wasi does not, so the write row is not like for like.",
+        );
+        if r.machine.sha_instructions {
+            t.note(
+                "This CPU has SHA instructions (sha_ni), which native SHA-256 uses; the component's \
+                 SHA-256 is portable WebAssembly code.",
+            );
+        }
         out.push(t);
     }
     if let Some(c) = &r.cold_start {
@@ -421,7 +431,7 @@ fn hash_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
     if let Some(rw) = &pass.raw {
         if let Some(p) = rw.parallel_get_mib_s {
             t.row(vec![
-                "Raw parallel ranged GETs (8 MiB x 16, no hashing)".into(),
+                format!("Raw parallel ranged GETs (8 MiB, {} in flight, no hashing)", rw.parallel_get_in_flight),
                 fmt_ms(rw.get_bytes as f64 / (1u64 << 20) as f64 / p * 1000.0),
                 format!("{p:.0} MiB/s"),
                 String::new(),

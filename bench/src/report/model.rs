@@ -118,8 +118,10 @@ pub struct Raw {
     /// ListObjectsV2 pages over the walk tree.
     pub list_sweep_ms: Samples,
     pub list_keys: u64,
-    /// Ranged GETs (8 MiB, 16 in flight) over the hash files, bytes discarded.
+    /// Ranged GETs (8 MiB) over the hash files, bytes discarded: the best of 4, 8 and 16 in
+    /// flight.
     pub parallel_get_mib_s: Option<f64>,
+    pub parallel_get_in_flight: usize,
     /// One GetObject stream per file, bytes discarded.
     pub single_get_mib_s: Option<f64>,
     pub get_bytes: u64,

@@ -26,7 +26,7 @@ pub fn chart(r: &Results) -> String {
         .flat_map(|pass| panels(pass))
         .filter(|p| !p.bars.is_empty())
         .collect();
-    let height: f64 = 50.0
+    let height: f64 = 66.0
         + panels
             .iter()
             .map(|p| TITLE_H + p.bars.len() as f64 * (BAR_H + GAP) + PANEL_GAP)
@@ -43,15 +43,15 @@ pub fn chart(r: &Results) -> String {
     );
     let _ = writeln!(
         s,
-        r##"<text x="10" y="22" font-size="15" font-weight="bold">docproc benchmark ({}): {}</text>"##,
-        esc(&r.profile),
-        esc(&r.machine.one_line())
+        r##"<text x="10" y="22" font-size="15" font-weight="bold">docproc benchmark ({} profile), one local S3 server</text>"##,
+        esc(&r.profile)
     );
+    let _ = writeln!(s, r##"<text x="10" y="40" fill="#555">{}</text>"##, esc(&r.machine.one_line()));
     let _ = writeln!(
         s,
-        r##"<text x="10" y="40" fill="#555">Shorter is better for times, longer for throughput; a log scale when values span over 50x. Hatched: ours.</text>"##
+        r##"<text x="10" y="56" fill="#555">Shorter is better for times, longer for throughput; a log scale when values span over 50x. Hatched: ours.</text>"##
     );
-    let mut y = 50.0;
+    let mut y = 66.0;
     for p in &panels {
         y = panel(&mut s, p, y);
     }

@@ -79,7 +79,7 @@ pub async fn measure(
 ) -> Result<Results> {
     let s = &ctx.settings;
     let mut passes = Vec::new();
-    let mut notes = Vec::new();
+    let mut notes = ctx.notes.clone();
 
     let direct = Pass {
         id: "direct",

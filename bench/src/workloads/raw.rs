@@ -14,7 +14,7 @@ use crate::s3::{Place, Retries, list_all, sdk_err};
 use crate::stats::{Samples, mib_per_s};
 
 const RANGE: u64 = 8 << 20;
-const IN_FLIGHT: usize = 16;
+const IN_FLIGHT: [usize; 3] = [4, 8, 16];
 
 pub async fn run(ctx: &Ctx, pass: &Pass<'_>, with_gets: bool) -> Result<Raw> {
     let client = ctx.client_for(pass, Retries::Docproc).await;
@@ -23,6 +23,8 @@ pub async fn run(ctx: &Ctx, pass: &Pass<'_>, with_gets: bool) -> Result<Raw> {
         list_sweep_ms: Samples::default(),
         ..Raw::default()
     };
+    // One untimed request first: the sweeps measure listing, not connecting.
+    list_all(&client, &place.bucket, &place.key("no-such-prefix/")).await?;
     for _ in 0..pass.runs.max(1) {
         let started = Instant::now();
         let keys = list_all(
@@ -45,9 +47,16 @@ pub async fn run(ctx: &Ctx, pass: &Pass<'_>, with_gets: bool) -> Result<Raw> {
         .await?;
         let total: u64 = objects.iter().map(|(_, n)| n).sum();
         raw.get_bytes = total;
-        let started = Instant::now();
-        parallel_gets(&client, &large, &objects).await?;
-        raw.parallel_get_mib_s = Some(mib_per_s(total, started.elapsed().as_secs_f64() * 1000.0));
+        // The best of a few concurrency levels: the server's limit, not one client setting's.
+        for in_flight in IN_FLIGHT {
+            let started = Instant::now();
+            parallel_gets(&client, &large, &objects, in_flight).await?;
+            let mib_s = mib_per_s(total, started.elapsed().as_secs_f64() * 1000.0);
+            if raw.parallel_get_mib_s.is_none_or(|best| mib_s > best) {
+                raw.parallel_get_mib_s = Some(mib_s);
+                raw.parallel_get_in_flight = in_flight;
+            }
+        }
         let started = Instant::now();
         for (key, _) in &objects {
             single_get(&client, &large.bucket, key).await?;
@@ -57,8 +66,9 @@ pub async fn run(ctx: &Ctx, pass: &Pass<'_>, with_gets: bool) -> Result<Raw> {
     Ok(raw)
 }
 
-/// Every object in 8 MiB ranges, 16 in flight across all of them, bytes counted and dropped.
-async fn parallel_gets(client: &Client, place: &Place, objects: &[(String, u64)]) -> Result<u64> {
+/// Every object in 8 MiB ranges, `in_flight` at a time across all of them, bytes counted and
+/// dropped.
+async fn parallel_gets(client: &Client, place: &Place, objects: &[(String, u64)], in_flight: usize) -> Result<u64> {
     let ranges = objects.iter().flat_map(|(key, size)| {
         (0..size.div_ceil(RANGE))
             .map(move |i| (key.clone(), i * RANGE, ((i + 1) * RANGE).min(*size) - 1))
@@ -76,7 +86,7 @@ async fn parallel_gets(client: &Client, place: &Place, objects: &[(String, u64)]
                 .with_context(|| format!("GetObject {key} range {first}-{last}"))?;
             drain(out.body).await
         })
-        .buffer_unordered(IN_FLIGHT)
+        .buffer_unordered(in_flight)
         .try_collect()
         .await?;
     Ok(sizes.iter().sum())

@@ -17,7 +17,8 @@ use crate::mounts::server::LocalServer;
 use crate::mounts::workdir::WorkDir;
 use crate::mounts::{Tools, which};
 use crate::s3::{Place, Retries, S3Conn, ensure_bucket};
-use crate::settings::{Settings, Workload};
+use crate::settings::{MIB, Profile, Settings, Workload};
+use docproc_host::report::human_bytes;
 use crate::{report, seed, ui};
 
 /// The repository: where scripts/s3-server and the SeaweedFS venv are.
@@ -89,6 +90,7 @@ pub async fn run_local(settings: Settings, args: RunArgs) -> Result<()> {
         on_aws: false,
         settle: Duration::ZERO,
         machine: Machine::describe(peers),
+        notes: Vec::new(),
     };
     seed_all(&mut ctx).await?;
     let results = super::measure(&ctx, Some(server.s3_addr()?), started).await?;
@@ -156,6 +158,7 @@ pub async fn run_aws(settings: Settings, args: AwsArgs) -> Result<()> {
         on_aws: true,
         settle: Duration::from_secs(args.settle_secs),
         machine: Machine::describe(Vec::new()),
+        notes: Vec::new(),
     };
     seed_all(&mut ctx).await?;
     super::settle(&ctx).await;
@@ -252,26 +255,21 @@ fn availability(
         if !s.backends.contains(&kind) {
             continue;
         }
-        let missing = match kind {
-            _ if existing.contains_key(&kind) => None,
-            BackendKind::S3fs => tools.s3fs.as_ref().err().cloned(),
-            BackendKind::Mountpoint => tools.mountpoint.as_ref().err().cloned(),
-            BackendKind::Weed => tools.weed.as_ref().err().cloned(),
-            _ => None,
-        };
-        let missing = match (s.profile, kind, missing) {
-            (crate::settings::Profile::Quick, BackendKind::Mountpoint, _) => {
-                Some("not in bench-quick (its build takes ~15 min; make bench-all runs it)".into())
+        let missing = if existing.contains_key(&kind) {
+            None
+        } else if s.profile == Profile::Aws && kind == BackendKind::S3fs {
+            Some("the deployed stack has no s3fs mount".to_string())
+        } else if s.profile == Profile::Aws && kind.is_mount() {
+            Some("not mounted on this machine (run on the EC2 runner after its setup command)".to_string())
+        } else if s.profile == Profile::Quick && kind == BackendKind::Mountpoint {
+            Some("not in bench-quick (its build takes ~15 min; make bench-all runs it)".to_string())
+        } else {
+            match kind {
+                BackendKind::S3fs => tools.s3fs.as_ref().err().cloned(),
+                BackendKind::Mountpoint => tools.mountpoint.as_ref().err().cloned(),
+                BackendKind::Weed => tools.weed.as_ref().err().cloned(),
+                _ => None,
             }
-            (crate::settings::Profile::Aws, k, None)
-                if k.is_mount() && !existing.contains_key(&k) =>
-            {
-                Some(
-                    "not mounted on this machine (run on the EC2 runner after its setup command)"
-                        .into(),
-                )
-            }
-            (_, _, m) => m,
         };
         if let Some(why) = missing {
             ui::log(format!("skipping {}: {why}", kind.id()));
@@ -313,6 +311,11 @@ async fn seed_all(ctx: &mut Ctx) -> Result<()> {
     let local = runs(BackendKind::Local) || s.wants(Workload::WasmCost);
 
     std::fs::create_dir_all(&ctx.local_root)?;
+    if needs_hash {
+        let copies = u64::from(local) + u64::from(any_s3 && !ctx.on_aws);
+        fit_to_disk(ctx, copies);
+    }
+    let s = ctx.settings.clone();
     let mut buckets: Vec<String> = s3_kinds
         .iter()
         .map(|k| ctx.place(*k, crate::context::Data::Small).bucket)
@@ -387,4 +390,42 @@ async fn seed_all(ctx: &mut Ctx) -> Result<()> {
     }
     ui::log("data seeded");
     Ok(())
+}
+
+/// Shrinks the hash files when this disk cannot hold them (a copy in the local directory
+/// and one in the server's data, with room to spare), instead of failing half way.
+fn fit_to_disk(ctx: &mut Ctx, copies: u64) {
+    const MARGIN: u64 = 3 << 30;
+    let Some(free) = free_bytes(&ctx.work) else { return };
+    let s = &mut ctx.settings;
+    let need = s.hash_total_bytes() * copies;
+    if copies == 0 || need + MARGIN <= free {
+        return;
+    }
+    let per_file = (free.saturating_sub(MARGIN) / copies / s.hash_files as u64) / MIB * MIB;
+    let per_file = per_file.max(16 * MIB);
+    let note = format!(
+        "Only {} free on the work directory's disk: the hash files were shrunk from {} to {} each.",
+        human_bytes(free),
+        human_bytes(s.hash_file_bytes),
+        human_bytes(per_file)
+    );
+    ui::log(&note);
+    ctx.notes.push(note);
+    s.hash_file_bytes = per_file;
+}
+
+fn free_bytes(path: &Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut st = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: `c` is a valid NUL-terminated path and `st` points to writable memory of the
+    // right type; statvfs fills it in when it returns 0.
+    let rc = unsafe { libc::statvfs(c.as_ptr(), st.as_mut_ptr()) };
+    if rc != 0 {
+        return None;
+    }
+    // SAFETY: statvfs returned 0, so it initialised the struct.
+    let st = unsafe { st.assume_init() };
+    Some(st.f_bavail as u64 * st.f_frsize as u64)
 }
