@@ -12,14 +12,18 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use mountpoint_s3_client::config::{AddressingStyle, S3ClientAuthConfig};
 use mountpoint_s3_client::user_agent::UserAgent;
+use mountpoint_s3_fs::data_cache::DataCacheConfig;
 use mountpoint_s3_fs::fs::{CacheConfig, TimeToLive};
 use mountpoint_s3_fs::fuse::config::{FuseOptions, FuseSessionConfig, MountPoint};
 use mountpoint_s3_fs::logging::{LoggingConfig, init_logging};
 use mountpoint_s3_fs::memory::{CandidateSize, PagedPool};
-use mountpoint_s3_fs::s3::config::{ClientConfig, MemoryLimitSetting, PartConfig, Region, TargetThroughputSetting};
+use mountpoint_s3_fs::s3::config::{
+    ClientConfig, MemoryLimitSetting, PartConfig, Region, TargetThroughputSetting,
+};
 use mountpoint_s3_fs::s3::{Bucket, Prefix, S3Path, S3Personality};
-use mountpoint_s3_fs::data_cache::DataCacheConfig;
-use mountpoint_s3_fs::{MountpointConfig, Runtime, S3FilesystemConfig, Superblock, SuperblockConfig};
+use mountpoint_s3_fs::{
+    MountpointConfig, Runtime, S3FilesystemConfig, Superblock, SuperblockConfig,
+};
 
 #[derive(Parser)]
 #[command(
@@ -104,12 +108,15 @@ fn main() -> Result<()> {
             gbps: cli.maximum_throughput_gbps,
         },
         bind: None,
-        part_config: PartConfig::with_part_size(cli.part_size).validate(MemoryLimitSetting::Default(memory_limit))?,
+        part_config: PartConfig::with_part_size(cli.part_size)
+            .validate(MemoryLimitSetting::Default(memory_limit))?,
         user_agent: UserAgent::new(Some("docproc-bench".to_string())),
         tls_config: None,
     };
     let pool = PagedPool::config()
-        .with_candidate_sizes([CandidateSize::new(client_config.part_config.read_size_bytes)])
+        .with_candidate_sizes([CandidateSize::new(
+            client_config.part_config.read_size_bytes,
+        )])
         .with_memory_limit(memory_limit)
         .build();
     let client = client_config

@@ -102,12 +102,10 @@ impl Body for CutBody {
         }
         match self.pause.as_mut().poll(cx) {
             Poll::Pending => Poll::Pending,
-            Poll::Ready(()) => {
-                Poll::Ready(Some(Err(ProxyError(format!(
-                    "docproc-s3proxy: {}",
-                    self.fault.name()
-                )))))
-            }
+            Poll::Ready(()) => Poll::Ready(Some(Err(ProxyError(format!(
+                "docproc-s3proxy: {}",
+                self.fault.name()
+            ))))),
         }
     }
 

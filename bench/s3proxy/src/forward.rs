@@ -130,7 +130,10 @@ pub(crate) async fn handle(
     Ok(response.map(|b| b.map_err(boxed).boxed()))
 }
 
-async fn forward(shared: &Shared, req: Request<Incoming>) -> Result<Response<Incoming>, ProxyError> {
+async fn forward(
+    shared: &Shared,
+    req: Request<Incoming>,
+) -> Result<Response<Incoming>, ProxyError> {
     let (mut parts, body) = req.into_parts();
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     parts.uri = Uri::builder()

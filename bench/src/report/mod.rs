@@ -431,7 +431,10 @@ fn hash_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
     if let Some(rw) = &pass.raw {
         if let Some(p) = rw.parallel_get_mib_s {
             t.row(vec![
-                format!("Raw parallel ranged GETs (8 MiB, {} in flight, no hashing)", rw.parallel_get_in_flight),
+                format!(
+                    "Raw parallel ranged GETs (8 MiB, {} in flight, no hashing)",
+                    rw.parallel_get_in_flight
+                ),
                 fmt_ms(rw.get_bytes as f64 / (1u64 << 20) as f64 / p * 1000.0),
                 format!("{p:.0} MiB/s"),
                 String::new(),

@@ -46,7 +46,11 @@ pub fn chart(r: &Results) -> String {
         r##"<text x="10" y="22" font-size="15" font-weight="bold">docproc benchmark ({} profile), one local S3 server</text>"##,
         esc(&r.profile)
     );
-    let _ = writeln!(s, r##"<text x="10" y="40" fill="#555">{}</text>"##, esc(&r.machine.one_line()));
+    let _ = writeln!(
+        s,
+        r##"<text x="10" y="40" fill="#555">{}</text>"##,
+        esc(&r.machine.one_line())
+    );
     let _ = writeln!(
         s,
         r##"<text x="10" y="56" fill="#555">Shorter is better for times, longer for throughput; a log scale when values span over 50x. Hatched: ours.</text>"##

@@ -68,7 +68,12 @@ pub async fn run(ctx: &Ctx, pass: &Pass<'_>, with_gets: bool) -> Result<Raw> {
 
 /// Every object in 8 MiB ranges, `in_flight` at a time across all of them, bytes counted and
 /// dropped.
-async fn parallel_gets(client: &Client, place: &Place, objects: &[(String, u64)], in_flight: usize) -> Result<u64> {
+async fn parallel_gets(
+    client: &Client,
+    place: &Place,
+    objects: &[(String, u64)],
+    in_flight: usize,
+) -> Result<u64> {
     let ranges = objects.iter().flat_map(|(key, size)| {
         (0..size.div_ceil(RANGE))
             .map(move |i| (key.clone(), i * RANGE, ((i + 1) * RANGE).min(*size) - 1))

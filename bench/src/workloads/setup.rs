@@ -18,8 +18,8 @@ use crate::mounts::workdir::WorkDir;
 use crate::mounts::{Tools, which};
 use crate::s3::{Place, Retries, S3Conn, ensure_bucket};
 use crate::settings::{MIB, Profile, Settings, Workload};
-use docproc_host::report::human_bytes;
 use crate::{report, seed, ui};
+use docproc_host::report::human_bytes;
 
 /// The repository: where scripts/s3-server and the SeaweedFS venv are.
 fn repo_root() -> PathBuf {
@@ -260,7 +260,10 @@ fn availability(
         } else if s.profile == Profile::Aws && kind == BackendKind::S3fs {
             Some("the deployed stack has no s3fs mount".to_string())
         } else if s.profile == Profile::Aws && kind.is_mount() {
-            Some("not mounted on this machine (run on the EC2 runner after its setup command)".to_string())
+            Some(
+                "not mounted on this machine (run on the EC2 runner after its setup command)"
+                    .to_string(),
+            )
         } else if s.profile == Profile::Quick && kind == BackendKind::Mountpoint {
             Some("not in bench-quick (its build takes ~15 min; make bench-all runs it)".to_string())
         } else {
@@ -396,7 +399,9 @@ async fn seed_all(ctx: &mut Ctx) -> Result<()> {
 /// and one in the server's data, with room to spare), instead of failing half way.
 fn fit_to_disk(ctx: &mut Ctx, copies: u64) {
     const MARGIN: u64 = 3 << 30;
-    let Some(free) = free_bytes(&ctx.work) else { return };
+    let Some(free) = free_bytes(&ctx.work) else {
+        return;
+    };
     let s = &mut ctx.settings;
     let need = s.hash_total_bytes() * copies;
     if copies == 0 || need + MARGIN <= free {

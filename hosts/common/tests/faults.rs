@@ -62,7 +62,11 @@ async fn assert_nothing_lost(b: &TestBucket, docs: &[(String, String)]) -> usize
         }
         assert!(waiting || moved, "{name} lost: {keys:?}");
     }
-    assert!(keys.iter().all(|k| !k.starts_with("failed/") || k == "failed/"), "{keys:?}");
+    assert!(
+        keys.iter()
+            .all(|k| !k.starts_with("failed/") || k == "failed/"),
+        "{keys:?}"
+    );
     assert_eq!(b.multipart_uploads().await, 0);
     done
 }

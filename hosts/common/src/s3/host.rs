@@ -135,7 +135,7 @@ impl types::HostDescriptor for S3State {
         }
         let stream = S3InputStream::new(self.fs.clone(), f.path.clone(), f.reader.clone(), offset);
         let stream: DynInputStream = Box::new(stream);
-        Ok(self.table.push(stream).map_err(FsError::trap)?)
+        self.table.push(stream).map_err(FsError::trap)
     }
 
     async fn write_via_stream(
@@ -145,7 +145,7 @@ impl types::HostDescriptor for S3State {
     ) -> FsResult<Resource<DynOutputStream>> {
         let writer = self.file(&fd)?.writer.clone();
         let stream: DynOutputStream = Box::new(S3OutputStream::new(writer, offset));
-        Ok(self.table.push(stream).map_err(FsError::trap)?)
+        self.table.push(stream).map_err(FsError::trap)
     }
 
     async fn append_via_stream(
@@ -158,7 +158,7 @@ impl types::HostDescriptor for S3State {
             _ => return Err(ErrorCode::BadDescriptor.into()),
         };
         let stream: DynOutputStream = Box::new(S3OutputStream::new(writer, end));
-        Ok(self.table.push(stream).map_err(FsError::trap)?)
+        self.table.push(stream).map_err(FsError::trap)
     }
 
     async fn advise(
@@ -283,10 +283,9 @@ impl types::HostDescriptor for S3State {
                 name: e.name,
             })
             .collect::<VecDeque<_>>();
-        Ok(self
-            .table
+        self.table
             .push(DirStream { entries })
-            .map_err(FsError::trap)?)
+            .map_err(FsError::trap)
     }
 
     /// The object is in S3 when this returns: this is where an upload's
@@ -395,10 +394,10 @@ impl types::HostDescriptor for S3State {
                 reader: Arc::new(Mutex::new(None)),
                 writer: Arc::new(Mutex::new(WriteState::Open(writer))),
             };
-            return Ok(self
+            return self
                 .table
                 .push(Descriptor::File(file))
-                .map_err(FsError::trap)?);
+                .map_err(FsError::trap);
         }
         let existing = match self.fs.stat(&path).await {
             Ok(attr) => Some(attr),
@@ -456,7 +455,7 @@ impl types::HostDescriptor for S3State {
                 })
             }
         };
-        Ok(self.table.push(descriptor).map_err(FsError::trap)?)
+        self.table.push(descriptor).map_err(FsError::trap)
     }
 
     async fn readlink_at(&mut self, _fd: Resource<Descriptor>, _path: String) -> FsResult<String> {
