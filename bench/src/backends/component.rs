@@ -59,7 +59,7 @@ pub async fn walk(rt: &Runtime, backend: &Backend, root: &str) -> Result<(WalkRe
     };
     let report = run(rt, backend, &job).await?;
     match &report.report {
-        Report::Walk(r) => Ok((r.clone(), report)),
+        Report::Walk(r) => Ok((*r, report)),
         _ => unreachable!("walk returns its own report"),
     }
 }

@@ -260,6 +260,9 @@ fn requests_text(r: &Option<Requests>) -> String {
     format!("{:.0} ({})", r.total, by.join(", "))
 }
 
+/// One phase of an inbox result.
+type Phase = fn(&model::InboxResult) -> &Samples;
+
 fn inbox_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
     let rows: Vec<&BackendRow> = pass.rows.iter().filter(|row| row.inbox.is_some()).collect();
     if rows.is_empty() {
@@ -278,7 +281,7 @@ fn inbox_table(r: &Results, pass: &PassResult, suffix: &str) -> Option<Table> {
         format!("process-inbox: {docs} medium documents, {runs} run(s){suffix}"),
         &header_refs,
     );
-    let phases: [(&str, fn(&model::InboxResult) -> &Samples); 7] = [
+    let phases: [(&str, Phase); 7] = [
         ("List files", |x| &x.list_ms),
         ("Read", |x| &x.read_ms),
         ("Process", |x| &x.process_ms),

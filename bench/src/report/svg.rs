@@ -23,7 +23,7 @@ pub fn chart(r: &Results) -> String {
     let panels: Vec<Panel> = r
         .passes
         .iter()
-        .flat_map(|pass| panels(pass))
+        .flat_map(panels)
         .filter(|p| !p.bars.is_empty())
         .collect();
     let height: f64 = 66.0
@@ -122,7 +122,6 @@ fn panel(s: &mut String, p: &Panel, mut y: f64) -> f64 {
         esc(&p.title),
         p.unit
     );
-    y += TITLE_H;
     let values: Vec<f64> = p
         .bars
         .iter()
@@ -132,6 +131,15 @@ fn panel(s: &mut String, p: &Panel, mut y: f64) -> f64 {
     let max = values.iter().copied().fold(0.0, f64::max);
     let min = values.iter().copied().fold(f64::INFINITY, f64::min);
     let log = max > 0.0 && min > 0.0 && max / min > 50.0;
+    if log {
+        let _ = writeln!(
+            s,
+            r##"<text x="{:.1}" y="{}" fill="#555" font-size="10" text-anchor="end">log scale</text>"##,
+            WIDTH - 10.0,
+            y + 18.0
+        );
+    }
+    y += TITLE_H;
     let span = WIDTH - LABEL_W - VALUE_W - 20.0;
     let scale = |v: f64| -> f64 {
         if !(v.is_finite() && v > 0.0 && max > 0.0) {
@@ -173,14 +181,6 @@ fn panel(s: &mut String, p: &Panel, mut y: f64) -> f64 {
             value_text(*value, p.unit)
         );
         y += BAR_H + GAP;
-    }
-    if log {
-        let _ = writeln!(
-            s,
-            r##"<text x="{}" y="{}" fill="#555" font-size="10">log scale</text>"##,
-            WIDTH - 70.0,
-            y - 4.0
-        );
     }
     y + PANEL_GAP
 }
