@@ -20,8 +20,9 @@ pub fn rfc3339(since_epoch: Duration) -> String {
     )
 }
 
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
+/// (year, month, day) of a day count since the Unix epoch: Howard
+/// Hinnant's days-to-civil algorithm (proleptic Gregorian).
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
