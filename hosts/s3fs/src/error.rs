@@ -76,3 +76,15 @@ where
     };
     FsError::io(key, message)
 }
+
+/// A failed upload; with `If-None-Match: *` a lost race means the key exists.
+pub(crate) fn write_error<E>(op: &str, key: &str, exclusive: bool, err: SdkError<E>) -> FsError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if exclusive && is_precondition_failed(&err) {
+        FsError::Exists(key.to_owned())
+    } else {
+        s3_error(op, key, err)
+    }
+}

@@ -10,7 +10,7 @@ use aws_sdk_s3::primitives::{ByteStream, DateTime};
 use aws_sdk_s3::types::{Delete, ObjectIdentifier};
 use bytes::Bytes;
 
-use crate::error::{is_not_found, is_precondition_failed, s3_error};
+use crate::error::{is_not_found, is_precondition_failed, s3_error, write_error};
 use crate::metrics::Metrics;
 use crate::path::encode_copy_source;
 use crate::{FsError, Inner};
@@ -156,13 +156,7 @@ impl Inner {
             .set_if_none_match(exclusive.then(|| "*".to_owned()))
             .send()
             .await
-            .map_err(|err| {
-                if exclusive && is_precondition_failed(&err) {
-                    FsError::Exists(key.to_owned())
-                } else {
-                    s3_error("PutObject", key, err)
-                }
-            })?;
+            .map_err(|err| write_error("PutObject", key, exclusive, err))?;
         Metrics::add(&self.metrics.bytes_written, len);
         Ok(out.e_tag().map(str::to_owned))
     }

@@ -4,7 +4,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use bytes::Bytes;
 
-use crate::error::{is_precondition_failed, s3_error};
+use crate::error::{s3_error, write_error};
 use crate::metrics::Metrics;
 use crate::path::encode_copy_source;
 use crate::{FsError, Inner};
@@ -108,13 +108,7 @@ impl Inner {
             .set_if_none_match(exclusive.then(|| "*".to_owned()))
             .send()
             .await
-            .map_err(|err| {
-                if exclusive && is_precondition_failed(&err) {
-                    FsError::Exists(key.to_owned())
-                } else {
-                    s3_error("CompleteMultipartUpload", key, err)
-                }
-            })?;
+            .map_err(|err| write_error("CompleteMultipartUpload", key, exclusive, err))?;
         Ok(out.e_tag().map(str::to_owned))
     }
 
