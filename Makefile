@@ -35,7 +35,7 @@ component: tools ## Build the core once into build/docproc-core.wasm
 	@echo "$(COMPONENT) sha256:$$(sha256sum $(COMPONENT) | cut -d' ' -f1)"
 
 build: component ## Build the docproc CLI (release)
-	cargo build --locked --release -p docproc
+	cargo build --locked --release --workspace
 
 demo: build ## The main job: seed 20 documents in a temp dir, process them, print the report
 	$(DOCPROC) demo

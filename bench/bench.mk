@@ -9,7 +9,10 @@
 
 .PHONY: bench-all bench-quick bench-aws bench-build bench-tools bench-mountpoint
 
-BENCH := $(CARGO_TARGET_DIR)/release/docproc-bench
+# release for numbers worth reading; CI runs bench-quick with BENCH_PROFILE=debug, reusing
+# the build `make test` leaves, since it only checks that the harness still works.
+BENCH_PROFILE ?= release
+BENCH := $(CARGO_TARGET_DIR)/$(BENCH_PROFILE)/docproc-bench
 MOUNTPOINT_TARGET_DIR ?= /var/cache/docproc/target-mountpoint
 MOUNT_S3 := $(MOUNTPOINT_TARGET_DIR)/release/docproc-mount-s3
 BENCH_ARGS ?=
@@ -29,8 +32,14 @@ endef
 bench-tools: ## s3fs and fusermount for the FUSE peers (apt-get, when missing)
 	$(call apt_ensure,s3fs fuse3)
 
+# The whole workspace, with the same targets `make test` builds for debug: building one
+# member with -p unifies features differently and rebuilds wasmtime.
 bench-build: component
-	cargo build --quiet --locked --release -p docproc-bench
+ifeq ($(BENCH_PROFILE),release)
+	cargo build --quiet --locked --release --workspace
+else
+	cargo build --quiet --locked --workspace --all-targets
+endif
 
 # Mountpoint builds the AWS CRT from C sources: its own workspace and target directory, and
 # only bench-all builds it. A failed build is not fatal: bench-all then skips Mountpoint.

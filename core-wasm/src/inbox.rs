@@ -102,7 +102,7 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
                 continue;
             }
             Err(DocFailure::Bad(reason)) => {
-                fail_one(fs, &dirs, &entry.name, &reason, &mut report)?;
+                let reason = fail_one(fs, &dirs, &entry.name, reason, &mut report)?;
                 Outcome::Failed(reason)
             }
             // The document stays in inbox/ for the next run; let that run
@@ -325,17 +325,20 @@ fn tmp_path(dir: &str, name: &str) -> String {
     join(dir, &format!(".{name}.docproc.tmp"))
 }
 
+/// Records why `name` failed in `failed/`, then moves it there. A document the store will
+/// not let us move (on S3 a move reads it, and we may not) stays in `inbox/`; the reason
+/// returned says so.
 fn fail_one<F: Fs>(
     fs: &F,
     dirs: &Dirs,
     name: &str,
-    reason: &str,
+    reason: String,
     report: &mut InboxReport,
-) -> Result<(), FsError> {
+) -> Result<String, FsError> {
     let t = fs.now();
     let record = DocumentError {
         filename: name.to_string(),
-        error: reason.to_string(),
+        error: reason.clone(),
         failed_at: rfc3339(t),
     };
     let json = serde_json::to_vec_pretty(&record).expect("error record serialises");
@@ -343,11 +346,15 @@ fn fail_one<F: Fs>(
     write_atomically(fs, dirs, &dirs.failed, &err_path, name, &json)?;
     let t2 = fs.now();
     report.timings.write_meta_ms += ms_between(t, t2);
-    match fs.rename(&join(&dirs.inbox, name), &join(&dirs.failed, name)) {
+    let reason = match fs.rename(&join(&dirs.inbox, name), &join(&dirs.failed, name)) {
+        Ok(()) => reason,
         // It vanished on its own: the error record says why, nothing to move.
-        Err(e) if e.kind == ErrorKind::NotFound => {}
-        other => other?,
-    }
+        Err(e) if e.kind == ErrorKind::NotFound => reason,
+        Err(e) if e.kind == ErrorKind::AccessDenied => {
+            format!("{reason}; left in inbox/, moving it was refused too")
+        }
+        Err(e) => return Err(e),
+    };
     report.timings.move_ms += ms_between(t2, fs.now());
-    Ok(())
+    Ok(reason)
 }

@@ -25,6 +25,12 @@ pub(crate) fn error_response(fault: Fault) -> Response<ProxyBody> {
             "SlowDown",
             "Please reduce your request rate.",
         ),
+        Fault::AccessDenied => (StatusCode::FORBIDDEN, "AccessDenied", "Access Denied"),
+        Fault::NoSuchKey => (
+            StatusCode::NOT_FOUND,
+            "NoSuchKey",
+            "The specified key does not exist.",
+        ),
         _ => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",

@@ -90,7 +90,9 @@ pub(crate) async fn handle(
         shared.stats.fault(fault);
     }
     let response = match fault {
-        Some(f @ (Fault::SlowDown | Fault::InternalError)) => {
+        Some(
+            f @ (Fault::SlowDown | Fault::InternalError | Fault::AccessDenied | Fault::NoSuchKey),
+        ) => {
             // Read the request body first, so the client is not cut off mid-upload and
             // sees the error response, as it would from S3.
             let _ = req.into_body().collect().await;

@@ -39,8 +39,8 @@ struct Cli {
     /// Hold each response this many milliseconds before returning it.
     #[arg(long, default_value_t = 0, value_name = "MS")]
     response_latency_ms: u64,
-    /// Inject this fault: slow-down, internal-error, reset-mid-body, truncated-body or
-    /// stall=MS. The flags below choose the requests.
+    /// Inject this fault: slow-down, internal-error, reset-mid-body, truncated-body,
+    /// stall=MS, access-denied or no-such-key. The flags below choose the requests.
     #[arg(long, value_name = "KIND")]
     fault: Option<Fault>,
     /// Only requests with this HTTP method (GET, PUT, HEAD, ...).
@@ -103,7 +103,7 @@ fn main() -> std::process::ExitCode {
         let s = proxy.stats();
         eprintln!(
             "docproc-s3proxy: {} requests, {} forwarded, {} faults ({} slow-down, {} internal-error, \
-             {} reset, {} truncated, {} stalled); by method: {:?}",
+             {} reset, {} truncated, {} stalled, {} denied, {} not found); by method: {:?}",
             s.requests,
             s.forwarded,
             s.faults(),
@@ -112,6 +112,8 @@ fn main() -> std::process::ExitCode {
             s.reset_mid_body,
             s.truncated_body,
             s.stall,
+            s.access_denied,
+            s.no_such_key,
             s.by_method
         );
         std::process::ExitCode::SUCCESS

@@ -108,6 +108,12 @@ pub enum Fault {
     TruncatedBody,
     /// Held this long, then forwarded: a server that stops answering for a while.
     Stall(Duration),
+    /// `403 Forbidden`, Code `AccessDenied`; not forwarded: an object this client may not
+    /// read (a bucket policy, or a KMS key it cannot use).
+    AccessDenied,
+    /// `404 Not Found`, Code `NoSuchKey`; not forwarded: an object another client deleted
+    /// since it was listed.
+    NoSuchKey,
 }
 
 impl Fault {
@@ -119,6 +125,8 @@ impl Fault {
             Fault::ResetMidBody => "reset-mid-body",
             Fault::TruncatedBody => "truncated-body",
             Fault::Stall(_) => "stall",
+            Fault::AccessDenied => "access-denied",
+            Fault::NoSuchKey => "no-such-key",
         }
     }
 }
@@ -126,13 +134,16 @@ impl Fault {
 impl std::str::FromStr for Fault {
     type Err = String;
 
-    /// `slow-down`, `internal-error`, `reset-mid-body`, `truncated-body`, `stall=MS`.
+    /// `slow-down`, `internal-error`, `reset-mid-body`, `truncated-body`, `stall=MS`,
+    /// `access-denied`, `no-such-key`.
     fn from_str(s: &str) -> Result<Fault, String> {
         Ok(match s {
             "slow-down" | "slowdown" | "503" => Fault::SlowDown,
             "internal-error" | "500" => Fault::InternalError,
             "reset-mid-body" | "reset" => Fault::ResetMidBody,
             "truncated-body" | "truncate" => Fault::TruncatedBody,
+            "access-denied" | "403" => Fault::AccessDenied,
+            "no-such-key" | "404" => Fault::NoSuchKey,
             _ => match s.strip_prefix("stall=") {
                 Some(ms) => Fault::Stall(Duration::from_millis(
                     ms.parse()
@@ -140,7 +151,8 @@ impl std::str::FromStr for Fault {
                 )),
                 None => {
                     return Err(format!(
-                        "{s}: one of slow-down, internal-error, reset-mid-body, truncated-body, stall=MS"
+                        "{s}: one of slow-down, internal-error, reset-mid-body, truncated-body, \
+                         stall=MS, access-denied, no-such-key"
                     ));
                 }
             },

@@ -18,6 +18,8 @@ pub struct Stats {
     pub reset_mid_body: u64,
     pub truncated_body: u64,
     pub stall: u64,
+    pub access_denied: u64,
+    pub no_such_key: u64,
     /// Requests received per HTTP method.
     pub by_method: BTreeMap<String, u64>,
 }
@@ -30,6 +32,8 @@ impl Stats {
             + self.reset_mid_body
             + self.truncated_body
             + self.stall
+            + self.access_denied
+            + self.no_such_key
     }
 
     /// Faults of one kind.
@@ -40,6 +44,8 @@ impl Stats {
             Fault::ResetMidBody => self.reset_mid_body,
             Fault::TruncatedBody => self.truncated_body,
             Fault::Stall(_) => self.stall,
+            Fault::AccessDenied => self.access_denied,
+            Fault::NoSuchKey => self.no_such_key,
         }
     }
 
@@ -68,6 +74,8 @@ impl std::ops::Sub for &Stats {
             reset_mid_body: self.reset_mid_body - before.reset_mid_body,
             truncated_body: self.truncated_body - before.truncated_body,
             stall: self.stall - before.stall,
+            access_denied: self.access_denied - before.access_denied,
+            no_such_key: self.no_such_key - before.no_such_key,
             by_method,
         }
     }
@@ -82,6 +90,8 @@ pub(crate) struct Counters {
     reset_mid_body: AtomicU64,
     truncated_body: AtomicU64,
     stall: AtomicU64,
+    access_denied: AtomicU64,
+    no_such_key: AtomicU64,
     by_method: Mutex<BTreeMap<String, u64>>,
 }
 
@@ -104,6 +114,8 @@ impl Counters {
             Fault::ResetMidBody => &self.reset_mid_body,
             Fault::TruncatedBody => &self.truncated_body,
             Fault::Stall(_) => &self.stall,
+            Fault::AccessDenied => &self.access_denied,
+            Fault::NoSuchKey => &self.no_such_key,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
@@ -118,6 +130,8 @@ impl Counters {
             reset_mid_body: get(&self.reset_mid_body),
             truncated_body: get(&self.truncated_body),
             stall: get(&self.stall),
+            access_denied: get(&self.access_denied),
+            no_such_key: get(&self.no_such_key),
             by_method: crate::lock(&self.by_method).clone(),
         }
     }

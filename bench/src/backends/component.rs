@@ -7,7 +7,7 @@ use anyhow::Result;
 use aws_sdk_s3::Client;
 use docproc_host::report::{HashReport, InboxReport, WalkReport};
 use docproc_host::s3::S3Backend;
-use docproc_host::{Backend, Job, Report, RunReport, Runtime, Shard};
+use docproc_host::{Backend, DEFAULT_PARALLEL, Job, Report, RunReport, Runtime, Shard};
 
 use crate::s3::Place;
 
@@ -32,32 +32,67 @@ pub fn local_backend(dir: PathBuf) -> Backend {
     Backend::Local(dir)
 }
 
-pub async fn run(rt: &Runtime, backend: &Backend, job: &Job) -> Result<RunReport> {
-    docproc_host::run(rt, backend, job, Shard::ALL).await
+/// How many component instances a run uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Instances {
+    /// One instance does all the work: like for like with the native build.
+    One,
+    /// The shards and parallelism the CLI uses unless told otherwise: what a user gets.
+    AsDeployed,
+}
+
+/// Phase times in a sharded run's report are summed over its instances; its wall time is
+/// the elapsed time of the whole run.
+pub async fn run(
+    rt: &Arc<Runtime>,
+    backend: &Backend,
+    job: &Job,
+    instances: Instances,
+) -> Result<RunReport> {
+    match instances {
+        Instances::One => docproc_host::run(rt, backend, job, Shard::ALL).await,
+        Instances::AsDeployed => {
+            docproc_host::run_sharded(
+                Arc::clone(rt),
+                Arc::new(backend.clone()),
+                job.clone(),
+                job.default_shards(),
+                DEFAULT_PARALLEL,
+                |_| {},
+            )
+            .await
+        }
+    }
 }
 
 pub async fn process_inbox(
-    rt: &Runtime,
+    rt: &Arc<Runtime>,
     backend: &Backend,
     root: &str,
+    instances: Instances,
 ) -> Result<(InboxReport, RunReport)> {
     let job = Job::ProcessInbox {
         root: root.to_owned(),
         chunk_size: 0,
         claims: None,
     };
-    let report = run(rt, backend, &job).await?;
+    let report = run(rt, backend, &job, instances).await?;
     match &report.report {
         Report::ProcessInbox(r) => Ok((r.clone(), report)),
         _ => unreachable!("process-inbox returns its own report"),
     }
 }
 
-pub async fn walk(rt: &Runtime, backend: &Backend, root: &str) -> Result<(WalkReport, RunReport)> {
+pub async fn walk(
+    rt: &Arc<Runtime>,
+    backend: &Backend,
+    root: &str,
+    instances: Instances,
+) -> Result<(WalkReport, RunReport)> {
     let job = Job::Walk {
         root: root.to_owned(),
     };
-    let report = run(rt, backend, &job).await?;
+    let report = run(rt, backend, &job, instances).await?;
     match &report.report {
         Report::Walk(r) => Ok((*r, report)),
         _ => unreachable!("walk returns its own report"),
@@ -65,17 +100,18 @@ pub async fn walk(rt: &Runtime, backend: &Backend, root: &str) -> Result<(WalkRe
 }
 
 pub async fn hash(
-    rt: &Runtime,
+    rt: &Arc<Runtime>,
     backend: &Backend,
     root: &str,
     out_dir: &str,
+    instances: Instances,
 ) -> Result<(HashReport, RunReport)> {
     let job = Job::Hash {
         root: root.to_owned(),
         out_dir: out_dir.to_owned(),
         chunk_size: 0,
     };
-    let report = run(rt, backend, &job).await?;
+    let report = run(rt, backend, &job, instances).await?;
     match &report.report {
         Report::Hash(r) => Ok((r.clone(), report)),
         _ => unreachable!("hash returns its own report"),

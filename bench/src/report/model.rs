@@ -124,6 +124,8 @@ pub struct Raw {
     pub parallel_get_in_flight: usize,
     /// One GetObject stream per file, bytes discarded.
     pub single_get_mib_s: Option<f64>,
+    /// docproc's S3 file system reading every file sequentially, all at once, no hashing.
+    pub s3fs_read_mib_s: Option<f64>,
     pub get_bytes: u64,
 }
 

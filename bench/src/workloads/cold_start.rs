@@ -1,13 +1,14 @@
 //! Component cold start: what each invocation of a host pays before the workload runs.
 //! Loading the precompiled component from the on-disk cache, then instantiating it.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Result;
 use docproc_host::runtime::EMBEDDED_COMPONENT;
 use docproc_host::{ComponentSource, Runtime, RuntimeOptions};
 
-use crate::backends::component;
+use crate::backends::component::{self, Instances};
 use crate::context::Ctx;
 use crate::report::model::ColdStart;
 use crate::stats::Samples;
@@ -34,10 +35,10 @@ pub async fn run(ctx: &Ctx, bar: &indicatif::ProgressBar) -> Result<ColdStart> {
     let (mut load, mut instantiate) = (Samples::default(), Samples::default());
     for _ in 0..ctx.settings.cold_start_runs {
         // A new engine and a load from the cache, like a new process; then one instance.
-        let rt = Runtime::new(&ComponentSource::Embedded, options(&cache))?;
+        let rt = Arc::new(Runtime::new(&ComponentSource::Embedded, options(&cache))?);
         load.push(rt.load_time.as_secs_f64() * 1000.0);
-        let (_, report) =
-            component::walk(&rt, &component::local_backend(empty.clone()), "").await?;
+        let backend = component::local_backend(empty.clone());
+        let (_, report) = component::walk(&rt, &backend, "", Instances::One).await?;
         instantiate.push(report.instantiate_ms);
         bar.inc(1);
     }

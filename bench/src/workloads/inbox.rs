@@ -3,6 +3,7 @@
 use anyhow::{Result, bail};
 
 use super::RequestTally;
+use crate::backends::component::Instances;
 use crate::backends::{BackendKind, component, naive};
 use crate::context::{Ctx, Data, Opened, Pass};
 use crate::report::model::InboxResult;
@@ -46,7 +47,8 @@ pub async fn run(
         match &opened {
             Opened::Component { backend, .. } => {
                 let (report, run_report) =
-                    component::process_inbox(&ctx.rt, backend, &root).await?;
+                    component::process_inbox(&ctx.rt, backend, &root, Instances::AsDeployed)
+                        .await?;
                 let done = report.processed + report.resumed;
                 if done as usize != ctx.settings.docs || report.failed > 0 {
                     bail!(

@@ -1,5 +1,7 @@
 //! The server's own limits, with aws-sdk-s3 and nothing else: how fast it lists the walk
-//! tree, and how fast it serves the hash files to parallel ranged GETs.
+//! tree, and how fast it serves the hash files to parallel ranged GETs. Beside them, the
+//! read path of docproc's S3 file system alone (no component, no hashing), so its share of
+//! the server's limit is seen apart from the cost of SHA-256.
 
 use std::time::Instant;
 
@@ -62,6 +64,21 @@ pub async fn run(ctx: &Ctx, pass: &Pass<'_>, with_gets: bool) -> Result<Raw> {
             single_get(&client, &large.bucket, key).await?;
         }
         raw.single_get_mib_s = Some(mib_per_s(total, started.elapsed().as_secs_f64() * 1000.0));
+        let fs = docproc_s3fs::S3Fs::new(
+            client.clone(),
+            docproc_s3fs::Config {
+                bucket: large.bucket.clone(),
+                prefix: large.prefix.clone(),
+                ..docproc_s3fs::Config::default()
+            },
+        );
+        let started = Instant::now();
+        let read = s3fs_reads(&fs, super::hash::ROOT).await?;
+        anyhow::ensure!(
+            read == total,
+            "read {read} bytes through S3Fs, expected {total}"
+        );
+        raw.s3fs_read_mib_s = Some(mib_per_s(total, started.elapsed().as_secs_f64() * 1000.0));
     }
     Ok(raw)
 }
@@ -92,6 +109,32 @@ async fn parallel_gets(
             drain(out.body).await
         })
         .buffer_unordered(in_flight)
+        .try_collect()
+        .await?;
+    Ok(sizes.iter().sum())
+}
+
+/// Every file below `dir` read front to back in the core's hash chunks, all files at once as
+/// the sharded hash run reads them, bytes counted and dropped.
+async fn s3fs_reads(fs: &docproc_s3fs::S3Fs, dir: &str) -> Result<u64> {
+    let files = fs.read_dir(dir).await?;
+    let sizes: Vec<u64> = futures::stream::iter(files)
+        .map(|entry| async move {
+            let path = format!("{dir}/{}", entry.name);
+            let mut reader = fs.open_read(&path).await?;
+            let mut offset = 0u64;
+            loop {
+                let chunk = reader
+                    .read(offset, docproc_core::hash::DEFAULT_CHUNK)
+                    .await
+                    .with_context(|| format!("reading {path} at {offset}"))?;
+                if chunk.is_empty() {
+                    return anyhow::Ok(offset);
+                }
+                offset += chunk.len() as u64;
+            }
+        })
+        .buffer_unordered(docproc_host::DEFAULT_PARALLEL)
         .try_collect()
         .await?;
     Ok(sizes.iter().sum())

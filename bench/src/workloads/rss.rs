@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use docproc_host::{ComponentSource, Runtime, RuntimeOptions};
 use serde::{Deserialize, Serialize};
 
-use crate::backends::component;
+use crate::backends::component::{self, Instances};
 use crate::cli::RssProbeArgs;
 use crate::context::Ctx;
 use crate::report::model::RssRow;
@@ -67,8 +67,14 @@ pub fn probe_main(args: &RssProbeArgs) -> Result<()> {
             (None, None) => bail!("give --dir or --s3"),
         };
         let baseline_kib = vm_hwm_kib();
-        let (report, _) =
-            component::hash(&Arc::new(rt), &backend, &args.root, &args.out_dir).await?;
+        let (report, _) = component::hash(
+            &Arc::new(rt),
+            &backend,
+            &args.root,
+            &args.out_dir,
+            Instances::AsDeployed,
+        )
+        .await?;
         let out = ProbeOutput {
             baseline_kib,
             peak_kib: vm_hwm_kib(),

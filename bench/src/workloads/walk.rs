@@ -3,6 +3,7 @@
 use anyhow::{Result, bail};
 
 use super::RequestTally;
+use crate::backends::component::Instances;
 use crate::backends::{BackendKind, component, naive};
 use crate::context::{Ctx, Data, Opened, Pass};
 use crate::report::model::WalkResult;
@@ -25,7 +26,8 @@ pub async fn run(
         let before = pass.stats();
         let (files, ms) = match &opened {
             Opened::Component { backend, .. } => {
-                let (report, _) = component::walk(&ctx.rt, backend, ROOT).await?;
+                let (report, _) =
+                    component::walk(&ctx.rt, backend, ROOT, Instances::AsDeployed).await?;
                 (report.files, report.elapsed_ms)
             }
             Opened::Naive { client, place } => {

@@ -5,7 +5,7 @@ use anyhow::{Result, anyhow};
 use docproc_core::native::NativeFs;
 use docproc_core::shard::Shard;
 
-use crate::backends::component;
+use crate::backends::component::{self, Instances};
 use crate::context::Ctx;
 use crate::report::model::WasmCostRow;
 use crate::settings::Workload;
@@ -43,7 +43,8 @@ pub async fn run(ctx: &Ctx, bar: &indicatif::ProgressBar) -> Result<Vec<WasmCost
             let t = &report.timings;
             native.push(t.list_ms + t.read_ms + t.process_ms);
             native_writes.push(t.write_meta_ms + t.move_ms);
-            let (report, _) = component::process_inbox(&ctx.rt, &backend, &c_root).await?;
+            let (report, _) =
+                component::process_inbox(&ctx.rt, &backend, &c_root, Instances::One).await?;
             let t = &report.timings;
             wasm.push(t.list_ms + t.read_ms + t.process_ms);
             wasm_writes.push(t.write_meta_ms + t.move_ms);
@@ -75,7 +76,8 @@ pub async fn run(ctx: &Ctx, bar: &indicatif::ProgressBar) -> Result<Vec<WasmCost
             .await?
             .map_err(|e| anyhow!("native walk: {}: {}", e.path, e.message))?;
             native.push(report.elapsed_ms);
-            let (report, _) = component::walk(&ctx.rt, &backend, super::walk::ROOT).await?;
+            let (report, _) =
+                component::walk(&ctx.rt, &backend, super::walk::ROOT, Instances::One).await?;
             wasm.push(report.elapsed_ms);
             bar.inc(1);
         }
@@ -111,6 +113,7 @@ pub async fn run(ctx: &Ctx, bar: &indicatif::ProgressBar) -> Result<Vec<WasmCost
                 &backend,
                 super::hash::ROOT,
                 &format!("digests-wasm-r{run}"),
+                Instances::One,
             )
             .await?;
             wasm.push(report.read_ms);

@@ -172,7 +172,7 @@ struct RunArgs {
     #[arg(long)]
     shard_index: Option<u32>,
     /// How many shard instances run at once.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = docproc_host::DEFAULT_PARALLEL)]
     parallel: usize,
     /// Print the report as JSON.
     #[arg(long)]
@@ -322,10 +322,7 @@ async fn backend(location: &Location, s3: &S3Args) -> Result<Backend> {
 
 impl RunArgs {
     fn shards(&self, job: &Job) -> u32 {
-        self.shards.unwrap_or(match job {
-            Job::Walk { .. } => 1,
-            Job::ProcessInbox { .. } | Job::Hash { .. } => 8,
-        })
+        self.shards.unwrap_or_else(|| job.default_shards())
     }
 }
 

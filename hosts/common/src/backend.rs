@@ -3,7 +3,8 @@ use std::sync::Arc;
 
 use crate::s3::S3Backend;
 
-/// Where the core's preopened root lives.
+/// Where the core's preopened root lives. Cheap to clone.
+#[derive(Clone)]
 pub enum Backend {
     /// A directory: local disk, or a mounted S3 Files / Mountpoint / s3fs path.
     Local(PathBuf),

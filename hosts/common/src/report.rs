@@ -33,6 +33,68 @@ pub struct RunReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shard_index: Option<u32>,
     pub report: Report,
+    /// Over the S3 API only: what the run sent, and what it could not see.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3: Option<S3Usage>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct S3Usage {
+    /// Requests the run sent, by kind (retries inside one call count once).
+    pub requests: crate::s3::MetricsSnapshot,
+    /// Keys left out of the file view because they cannot be paths (S3 Files' rule), so
+    /// the core never saw them. They stay in the bucket, untouched.
+    pub skipped_keys: Vec<String>,
+}
+
+impl S3Usage {
+    fn render(&self, w: &mut String) {
+        let q = &self.requests;
+        let kinds = [
+            ("LIST", q.list),
+            ("HEAD", q.head),
+            ("GET", q.get),
+            ("PUT", q.put),
+            ("COPY", q.copy),
+            ("DELETE", q.delete),
+            (
+                "multipart",
+                q.create_multipart + q.upload_part + q.complete_multipart,
+            ),
+            ("abort", q.abort_multipart),
+        ];
+        let by_kind: Vec<String> = kinds
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(kind, n)| format!("{n} {kind}"))
+            .collect();
+        row(
+            w,
+            "S3 requests",
+            &format!("{} ({})", q.requests(), by_kind.join(", ")),
+        );
+        if !self.skipped_keys.is_empty() {
+            const SHOWN: usize = 5;
+            let mut keys: Vec<String> = self
+                .skipped_keys
+                .iter()
+                .take(SHOWN)
+                .map(|k| format!("{k:?}"))
+                .collect();
+            if self.skipped_keys.len() > SHOWN {
+                keys.push(format!("and {} more", self.skipped_keys.len() - SHOWN));
+            }
+            row(
+                w,
+                "Keys not shown",
+                &format!(
+                    "{} (not paths; left in the bucket): {}",
+                    self.skipped_keys.len(),
+                    keys.join(", ")
+                ),
+            );
+        }
+    }
 }
 
 impl RunReport {
@@ -106,6 +168,9 @@ impl RunReport {
         }
         let _ = writeln!(w);
         row(w, "Backend", &self.backend);
+        if let Some(s3) = &self.s3 {
+            s3.render(w);
+        }
         if self.shards > 1 {
             row(w, "Shards", &self.shards.to_string());
         }

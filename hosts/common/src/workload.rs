@@ -11,8 +11,9 @@ use crate::backend::Backend;
 use crate::bindings::{Docproc, wit};
 use crate::error::HostError;
 use crate::local;
-use crate::report::{Report, RunReport};
+use crate::report::{Report, RunReport, S3Usage};
 use crate::runtime::Runtime;
+use crate::s3::MetricsSnapshot;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shard {
@@ -103,7 +104,20 @@ fn default_digest_dir() -> String {
     "digests".into()
 }
 
+/// Instances a sharded run keeps going at once unless told otherwise.
+pub const DEFAULT_PARALLEL: usize = 8;
+
 impl Job {
+    /// Shards a run splits into unless told otherwise. process-inbox and hash
+    /// are a few requests per file, which overlap across instances; every
+    /// shard of a walk would list the same directories, so it runs as one.
+    pub fn default_shards(&self) -> u32 {
+        match self {
+            Job::Walk { .. } => 1,
+            Job::ProcessInbox { .. } | Job::Hash { .. } => 8,
+        }
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             Job::ProcessInbox { .. } => "process-inbox",
@@ -117,6 +131,7 @@ impl Job {
 pub async fn run(rt: &Runtime, backend: &Backend, job: &Job, shard: Shard) -> Result<RunReport> {
     let shard = shard.check()?;
     let started = Instant::now();
+    let s3_before = s3_metrics(&backend);
     let (outcome, instantiate_ms) = match backend {
         Backend::Local(dir) => {
             let (mut store, instance) = local::instantiate(rt, dir).await?;
@@ -161,7 +176,26 @@ pub async fn run(rt: &Runtime, backend: &Backend, job: &Job, shard: Shard) -> Re
         shards: shard.count,
         shard_index: (shard.count > 1).then_some(shard.index),
         report,
+        s3: s3_usage(backend, s3_before),
     })
+}
+
+/// Requests since `before`, and every key the file system has left out so far.
+fn s3_usage(backend: &Backend, before: Option<MetricsSnapshot>) -> Option<S3Usage> {
+    match (backend, before) {
+        (Backend::S3(s3), Some(before)) => Some(S3Usage {
+            requests: s3.fs.metrics() - before,
+            skipped_keys: s3.fs.skipped_keys(),
+        }),
+        _ => None,
+    }
+}
+
+fn s3_metrics(backend: &Backend) -> Option<MetricsSnapshot> {
+    match backend {
+        Backend::S3(s3) => Some(s3.fs.metrics()),
+        Backend::Local(_) => None,
+    }
 }
 
 /// Runs every shard of `job`, at most `parallel` instances at a time, and
@@ -183,6 +217,7 @@ pub async fn run_sharded(
     }
     Shard { index: 0, count }.check()?;
     let started = Instant::now();
+    let s3_before = s3_metrics(&backend);
     let permits = Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for index in 0..count {
@@ -215,6 +250,8 @@ pub async fn run_sharded(
     let mut merged = merged.expect("count > 1 shards ran");
     merged.wall_ms = ms(started);
     merged.shard_index = None;
+    // The shards share one file system: each shard's own count overlaps the others'.
+    merged.s3 = s3_usage(&backend, s3_before);
     Ok(merged)
 }
 

@@ -7,6 +7,7 @@ mod support;
 use std::sync::Arc;
 use std::time::Duration;
 
+use docproc_host::report::Outcome;
 use docproc_host::s3::{S3Backend, S3Target};
 use docproc_host::{Backend, Job, Report, Shard, run};
 use docproc_s3proxy::{Fault, Plan, Proxy, Rule};
@@ -165,5 +166,106 @@ async fn exhausted_retries_stop_the_run_naming_the_key_and_lose_nothing() {
         unreachable!()
     };
     assert_eq!(r.processed as usize, docs.len() - done);
+    assert_eq!(assert_nothing_lost(&b, &docs).await, docs.len());
+}
+
+fn documents(report: &docproc_host::RunReport) -> &docproc_host::report::InboxReport {
+    match &report.report {
+        Report::ProcessInbox(r) => r,
+        _ => unreachable!("process-inbox reports documents"),
+    }
+}
+
+/// A policy or KMS key that refuses one object is that document's failure, not the
+/// store's: it is named, left where it is, and the batch goes on.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_object_we_may_not_read_fails_by_name_and_the_batch_goes_on() {
+    let b = bucket("faults-denied").await;
+    let docs = seed(&b, 6).await;
+    let denied = "doc-0003.txt";
+    // S3 refuses a GET of the object, and a copy of it (CopyObject reads the source).
+    let plan = Plan {
+        rules: vec![
+            Rule::new(Fault::AccessDenied)
+                .method("GET")
+                .path_contains(&format!("inbox/{denied}")),
+            Rule::new(Fault::AccessDenied)
+                .method("PUT")
+                .path_contains(&format!("failed/{denied}"))
+                .skip(1),
+        ],
+        ..Plan::default()
+    };
+    let (proxy, s3) = through_proxy(&b, plan).await;
+    let report = run(&runtime(), &Backend::S3(s3), &process(), Shard::ALL)
+        .await
+        .unwrap();
+    let r = documents(&report);
+    assert_eq!((r.processed, r.failed), (5, 1), "{r:?}");
+    let why = r
+        .documents
+        .iter()
+        .find_map(|d| match &d.outcome {
+            Outcome::Failed(why) if d.name == denied => Some(why.clone()),
+            _ => None,
+        })
+        .expect("the refused document is named");
+    assert!(why.to_lowercase().contains("denied"), "{why}");
+    assert!(why.contains("left in inbox/"), "{why}");
+    assert_eq!(proxy.stats().access_denied, 2);
+
+    let keys = b.keys().await;
+    assert!(keys.contains(&format!("inbox/{denied}")), "{keys:?}");
+    let record: serde_json::Value = serde_json::from_slice(
+        &b.get(&format!("failed/{denied}.error.json"))
+            .await
+            .expect("error record"),
+    )
+    .unwrap();
+    assert_eq!(record["filename"], denied);
+    for (name, _) in docs.iter().filter(|(n, _)| n != denied) {
+        assert!(
+            keys.contains(&format!("processed/{name}.meta.json")),
+            "{name}"
+        );
+    }
+}
+
+/// Another client deleted a document after we listed it: it is counted as gone, not as
+/// failed, and nothing is written for it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_gone_between_list_and_read_is_left_alone() {
+    let b = bucket("faults-vanished").await;
+    let docs = seed(&b, 5).await;
+    let gone = "doc-0002.txt";
+    let plan = Plan {
+        rules: vec![
+            Rule::new(Fault::NoSuchKey)
+                .method("GET")
+                .path_contains(&format!("inbox/{gone}"))
+                .times(1),
+        ],
+        ..Plan::default()
+    };
+    let (proxy, s3) = through_proxy(&b, plan).await;
+    let report = run(&runtime(), &Backend::S3(s3.clone()), &process(), Shard::ALL)
+        .await
+        .unwrap();
+    let r = documents(&report);
+    assert_eq!((r.processed, r.vanished, r.failed), (4, 1, 0), "{r:?}");
+    assert_eq!(proxy.stats().no_such_key, 1);
+    let keys = b.keys().await;
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.contains(gone) && !k.starts_with("inbox/")),
+        "nothing written for it: {keys:?}"
+    );
+
+    // Here it was only hidden for one request, so the next run takes it.
+    let again = run(&runtime(), &Backend::S3(s3), &process(), Shard::ALL)
+        .await
+        .unwrap();
+    assert_eq!(documents(&again).processed, 1);
     assert_eq!(assert_nothing_lost(&b, &docs).await, docs.len());
 }

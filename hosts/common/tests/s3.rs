@@ -101,6 +101,76 @@ async fn process_inbox_over_s3_matches_a_local_directory() {
     assert_eq!((again.processed, again.resumed, again.failed), (0, 0, 0));
 }
 
+/// The bad inputs an S3 inbox really gets, each named, none stopping the batch, none lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_in_an_s3_inbox_is_named_and_the_batch_goes_on() {
+    let b = bucket("bad-input").await;
+    b.put("inbox/latin1.txt", &b"caf\xe9 au lait\n"[..]).await;
+    b.put("inbox/empty.txt", Vec::new()).await;
+    b.put("inbox/with spaces.txt", &b"a b c\n"[..]).await;
+    b.put("inbox/new\nline.txt", &b"one\ntwo\n"[..]).await;
+    b.put("inbox/ünïcödé 東京.txt", "κόσμε 東京\n".as_bytes().to_vec())
+        .await;
+    // A zero-byte directory marker, as the S3 console and s3fs make them.
+    b.put("inbox/sub/", Vec::new()).await;
+    // A key S3 Files would not import. SeaweedFS's S3 gateway refuses it, its filer takes
+    // it; neither stores a component over 255 bytes, so path.rs's unit tests cover those.
+    let nul = "inbox/nul\0name.txt";
+    assert_eq!(b.filer_put(nul, b"never seen\n").await, 201);
+
+    let s3 = backend(&b, "").await;
+    let job = Job::ProcessInbox {
+        root: String::new(),
+        chunk_size: 0,
+        claims: None,
+    };
+    let report = run(&runtime(), &Backend::S3(s3.clone()), &job, Shard::ALL)
+        .await
+        .unwrap();
+    let Report::ProcessInbox(r) = &report.report else {
+        unreachable!()
+    };
+    assert_eq!((r.processed, r.failed, r.skipped), (4, 1, 1), "{r:?}");
+    let failed: Vec<_> = r
+        .documents
+        .iter()
+        .filter_map(|d| match &d.outcome {
+            docproc_host::report::Outcome::Failed(why) => Some((d.name.as_str(), why.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed, [("latin1.txt", "not valid UTF-8 at byte 3")]);
+    let error: serde_json::Value =
+        serde_json::from_slice(&b.get("failed/latin1.txt.error.json").await.unwrap()).unwrap();
+    assert_eq!(error["filename"], "latin1.txt");
+    assert!(b.get("failed/latin1.txt").await.is_some());
+
+    let meta = |name: &str| {
+        let key = format!("processed/{name}.meta.json");
+        let b = &b;
+        async move {
+            serde_json::from_slice::<serde_json::Value>(&b.get(&key).await.expect(&key)).unwrap()
+        }
+    };
+    assert_eq!(meta("empty.txt").await["word_count"], 0);
+    assert_eq!(meta("new\nline.txt").await["line_count"], 2);
+    assert_eq!(meta("with spaces.txt").await["word_count"], 3);
+    assert_eq!(meta("ünïcödé 東京.txt").await["char_count"], 9);
+
+    // The keys that are not paths are reported by key and left exactly where they were.
+    let usage = report.s3.as_ref().expect("S3 usage in the report");
+    assert_eq!(usage.skipped_keys, [nul]);
+    assert!(report.render().contains("Keys not shown"));
+    let keys = b.keys().await;
+    // (The test kit's listing shows NUL as U+FFFD.)
+    for key in ["inbox/nul", "inbox/sub/"] {
+        assert!(
+            keys.iter().any(|k| k.starts_with(key)),
+            "{key:?} kept: {keys:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn walk_lists_once_per_thousand_keys_and_never_heads() {
     let b = bucket("walk-requests").await;
@@ -136,6 +206,8 @@ async fn walk_lists_once_per_thousand_keys_and_never_heads() {
     assert_eq!(after.list - before.list, 4);
     assert_eq!(after.head - before.head, 0);
     assert_eq!(after.get - before.get, 0);
+    // The report says the same, so a user sees what a run cost.
+    assert_eq!(report.s3.expect("S3 usage").requests, after - before);
 }
 
 #[tokio::test]

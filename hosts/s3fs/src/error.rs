@@ -18,6 +18,10 @@ pub enum FsError {
     Invalid(String),
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// This object is refused to these credentials (a bucket policy, an ACL, a KMS key),
+    /// while the store answers other requests: a property of the object, not an outage.
+    #[error("access denied to key {key}: {message}")]
+    Denied { key: String, message: String },
     #[error("S3 error on key {key}: {message}")]
     Io { key: String, message: String },
 }
@@ -60,6 +64,9 @@ where
     {
         return FsError::NotFound(key.to_owned());
     }
+    let code = err.as_service_error().and_then(|e| e.code());
+    // Bad credentials or signatures are 403 too, but they refuse everything: those stay Io.
+    let denied = code == Some("AccessDenied") || (status == Some(403) && code.is_none());
     let message = match err.as_service_error() {
         Some(service) => {
             let code = service.code().unwrap_or("Unknown");
@@ -74,6 +81,12 @@ where
             None => format!("{op}: {}", DisplayErrorContext(&err)),
         },
     };
+    if denied {
+        return FsError::Denied {
+            key: key.to_owned(),
+            message,
+        };
+    }
     FsError::io(key, message)
 }
 

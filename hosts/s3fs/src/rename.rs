@@ -31,7 +31,13 @@ impl Inner {
             )));
         }
         self.require_parent_dir(to).await?;
-        let target = self.lookup_optional(to).await?;
+        // Only a directory there changes the outcome (a file is simply replaced), so a
+        // target that a complete listing of its parent lacks costs no requests.
+        let target = if self.cache.known_absent(to) {
+            None
+        } else {
+            self.lookup_optional(to).await?
+        };
         if source.attr.is_dir() {
             self.rename_dir(from, to, target).await
         } else {

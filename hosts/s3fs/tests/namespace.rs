@@ -132,6 +132,43 @@ async fn rename_a_file() {
     ));
 }
 
+/// What process-inbox does per document: both directories listed once, then each file
+/// moved. The listing already says the target is free, so a move sends nothing else.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn moves_into_a_listed_directory_send_only_copy_and_delete() {
+    let b = bucket("rename-listed").await;
+    for name in ["a", "b", "c"] {
+        b.put(&format!("inbox/{name}"), name.as_bytes().to_vec())
+            .await;
+    }
+    b.put("processed/sub/x", b"x".to_vec()).await;
+    let fs = b.fs();
+    fs.read_dir("inbox").await.unwrap();
+    fs.read_dir("processed").await.unwrap();
+
+    let before = fs.metrics();
+    for name in ["a", "b", "c"] {
+        fs.rename(&format!("inbox/{name}"), &format!("processed/{name}"))
+            .await
+            .unwrap();
+    }
+    let used = fs.metrics() - before;
+    assert_eq!(
+        used,
+        docproc_s3fs::MetricsSnapshot {
+            copy: 3,
+            delete: 3,
+            ..Default::default()
+        }
+    );
+    assert_eq!(b.get("processed/b").await.unwrap(), b"b");
+    // The listing also knows what is there: a directory still refuses a file.
+    assert!(matches!(
+        fs.rename("processed/a", "processed/sub").await,
+        Err(FsError::IsDir(_))
+    ));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rename_a_directory() {
     let b = bucket("rename-dir").await;

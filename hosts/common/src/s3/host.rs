@@ -39,6 +39,10 @@ impl S3State {
             S3Error::NotEmpty(_) => ErrorCode::NotEmpty,
             S3Error::Invalid(_) => ErrorCode::Invalid,
             S3Error::Unsupported(_) => ErrorCode::Unsupported,
+            S3Error::Denied { .. } => {
+                tracing::warn!(error = %e, "S3 refused access");
+                ErrorCode::Access
+            }
             S3Error::Io { .. } => {
                 tracing::warn!(error = %e, "S3 request failed");
                 ErrorCode::Io

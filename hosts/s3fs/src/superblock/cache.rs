@@ -22,6 +22,18 @@ pub(crate) struct Cached {
 struct Entry {
     cached: Cached,
     learnt: Instant,
+    /// A directory whose complete listing is cached: a name missing below it is absent.
+    complete: bool,
+}
+
+impl Entry {
+    fn new(cached: Cached, learnt: Instant) -> Entry {
+        Entry {
+            cached,
+            learnt,
+            complete: false,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -80,13 +92,13 @@ impl MetaCache {
                 _ => {
                     entries.insert(
                         dir.to_owned(),
-                        Entry {
-                            cached: Cached {
+                        Entry::new(
+                            Cached {
                                 attr: Attr::directory(),
                                 etag: None,
                             },
-                            learnt: now,
-                        },
+                            now,
+                        ),
                     );
                 }
             }
@@ -100,7 +112,7 @@ impl MetaCache {
             // A file has no children: whatever was cached below a directory it replaced is gone.
             Self::drop_below(entries, path);
         }
-        entries.insert(path.to_owned(), Entry { cached, learnt });
+        entries.insert(path.to_owned(), Entry::new(cached, learnt));
     }
 
     fn drop_below(entries: &mut BTreeMap<String, Entry>, dir: &str) {
@@ -117,10 +129,12 @@ impl MetaCache {
     /// Forgets `path` and everything below it.
     pub fn remove_tree(&self, path: &str) {
         let mut entries = self.lock();
-        entries.remove(path);
-        if !path.is_empty() {
-            Self::drop_below(&mut entries, path);
+        if path.is_empty() {
+            entries.clear();
+            return;
         }
+        entries.remove(path);
+        Self::drop_below(&mut entries, path);
     }
 
     /// After a key is removed its parent directories may be gone too (a directory with no
@@ -128,9 +142,17 @@ impl MetaCache {
     pub fn forget_ancestors(&self, path: &str) {
         let mut entries = self.lock();
         let mut dir = parent(path);
+        if dir.is_empty() {
+            return;
+        }
         while !dir.is_empty() {
             entries.remove(dir);
             dir = parent(dir);
+        }
+        // The root's listing named the directories just forgotten, which may or may not
+        // still exist: it no longer tells what is absent.
+        if let Some(root) = entries.get_mut("") {
+            root.complete = false;
         }
     }
 
@@ -151,16 +173,16 @@ impl MetaCache {
             entries.remove(&path);
             Self::drop_below(&mut entries, &path);
         }
-        if !dir.is_empty() && !entries.get(dir).is_some_and(|e| e.cached.attr.is_dir()) {
+        if !entries.get(dir).is_some_and(|e| e.cached.attr.is_dir()) {
             entries.insert(
                 dir.to_owned(),
-                Entry {
-                    cached: Cached {
+                Entry::new(
+                    Cached {
                         attr: Attr::directory(),
                         etag: None,
                     },
-                    learnt: now,
-                },
+                    now,
+                ),
             );
         }
         for (path, cached) in children {
@@ -173,6 +195,28 @@ impl MetaCache {
                 e.learnt = now;
             }
         }
+        if let Some(e) = entries.get_mut(dir) {
+            e.complete = true;
+            e.learnt = now;
+        }
+    }
+
+    /// `path` is not there as far as this cache can tell without a request: its parent's
+    /// complete listing is cached and fresh, and neither it nor our own changes since hold
+    /// `path`. As trustworthy as the rest of the cache (see the module doc).
+    pub fn known_absent(&self, path: &str) -> bool {
+        if path.is_empty() {
+            return false;
+        }
+        let entries = self.lock();
+        if entries.contains_key(path) {
+            return false;
+        }
+        entries.get(parent(path)).is_some_and(|e| {
+            e.complete
+                && e.cached.attr.is_dir()
+                && self.ttl.is_none_or(|ttl| e.learnt.elapsed() <= ttl)
+        })
     }
 }
 
@@ -221,6 +265,26 @@ mod tests {
         c.replace_children("", &[("d".into(), dir())]);
         assert!(c.get("d0").is_none() && c.get("e").is_none() && c.get("e/f").is_none());
         assert!(c.get("d/keep").is_some());
+    }
+
+    #[test]
+    fn a_complete_listing_answers_absent_names_until_it_is_forgotten() {
+        let c = MetaCache::new(None);
+        c.insert("d/seen", file(1));
+        assert!(!c.known_absent("d/other"), "d was never listed whole");
+        c.replace_children("d", &[("d/seen".into(), file(1))]);
+        assert!(c.known_absent("d/other"));
+        assert!(!c.known_absent("d/seen") && !c.known_absent("d/other/x"));
+        c.insert("d/other", file(2));
+        assert!(!c.known_absent("d/other"));
+        c.replace_children("", &[("d".into(), dir())]);
+        assert!(c.known_absent("e") && !c.known_absent("d"));
+        c.forget_ancestors("d/seen");
+        assert!(
+            !c.known_absent("d/new"),
+            "a forgotten directory knows nothing"
+        );
+        assert!(!c.known_absent("d") && !c.known_absent("e"));
     }
 
     #[test]
