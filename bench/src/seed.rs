@@ -81,7 +81,15 @@ pub async fn inbox_s3(client: &Client, place: &Place, root: &str, docs: usize) -
 /// The documents of one process-inbox run in `dir/root/inbox/`.
 pub fn inbox_local(dir: &Path, root: &str, docs: usize) -> Result<()> {
     docproc_host::seed::seed_inbox(&dir.join(root), docs, SEED)
-        .with_context(|| format!("seeding {}", dir.display()))
+        .with_context(|| format!("seeding {}", dir.display()))?;
+    // The run fsyncs what it writes; without this its first fsync would also flush the
+    // whole seed (and the large files before it), timing the disk instead of the run.
+    let synced = std::process::Command::new("sync").status();
+    anyhow::ensure!(
+        synced.as_ref().is_ok_and(|s| s.success()),
+        "sync after seeding failed: {synced:?}"
+    );
+    Ok(())
 }
 
 async fn put(client: &Client, bucket: &str, key: &str, body: Vec<u8>) -> Result<()> {

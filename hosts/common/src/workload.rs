@@ -131,7 +131,7 @@ impl Job {
 pub async fn run(rt: &Runtime, backend: &Backend, job: &Job, shard: Shard) -> Result<RunReport> {
     let shard = shard.check()?;
     let started = Instant::now();
-    let s3_before = s3_metrics(&backend);
+    let s3_before = s3_metrics(backend);
     let (outcome, instantiate_ms) = match backend {
         Backend::Local(dir) => {
             let (mut store, instance) = local::instantiate(rt, dir).await?;

@@ -50,7 +50,7 @@ pub use upload::Writer;
 
 use memory::MemoryLimiter;
 use metrics::Metrics;
-use superblock::MetaCache;
+use superblock::{MetaCache, PathLocks};
 
 const MIB: usize = 1024 * 1024;
 const GIB: u64 = 1024 * 1024 * 1024;
@@ -116,6 +116,12 @@ pub(crate) struct Inner {
     cache: MetaCache,
     memory: MemoryLimiter,
     skipped: Mutex<BTreeSet<String>>,
+    /// mkdir, one at a time per path.
+    path_locks: PathLocks,
+    /// read_dir, one at a time per directory.
+    listing_locks: PathLocks,
+    /// Lookups that miss the cache, one at a time per path.
+    lookup_locks: PathLocks,
 }
 
 impl Inner {
@@ -167,6 +173,9 @@ impl S3Fs {
                 cache: MetaCache::new(config.metadata_ttl),
                 memory: MemoryLimiter::new(config.memory_limit),
                 skipped: Mutex::new(BTreeSet::new()),
+                path_locks: PathLocks::default(),
+                listing_locks: PathLocks::default(),
+                lookup_locks: PathLocks::default(),
                 config,
             }),
         }

@@ -13,7 +13,8 @@ impl Inner {
             return Err(FsError::Exists(path.to_owned()));
         }
         self.require_parent_dir(path).await?;
-        if self.lookup_optional(path).await?.is_some() {
+        let _one_at_a_time = self.path_locks.lock(path).await;
+        if self.lookup_dir_or_nothing(path).await?.is_some() {
             return Err(FsError::Exists(path.to_owned()));
         }
         let marker = self.new_key(&self.dir_prefix(path))?;

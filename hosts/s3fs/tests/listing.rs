@@ -45,6 +45,27 @@ async fn walk_of_many_files_lists_every_page_and_never_heads() {
     assert_eq!(used.requests(), used.list, "{used:?}");
 }
 
+/// Instances sharing one S3Fs list the same inbox at once: they share one listing, and a
+/// listing asked for after it finished is a new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_listings_of_one_directory_share_one_list() {
+    let b = bucket("list-together").await;
+    b.put_many((0..30).map(|i| format!("inbox/d{i:02}.txt")))
+        .await;
+    let fs = b.fs();
+    let before = fs.metrics();
+    let listings = futures::future::join_all((0..8).map(|_| fs.read_dir("inbox"))).await;
+    for listing in &listings {
+        let listing = listing.as_ref().unwrap();
+        assert_eq!(listing.len(), 30);
+        assert_eq!(listing[7].name, "d07.txt");
+    }
+    assert_eq!((fs.metrics() - before).list, 1);
+    b.put("inbox/late.txt", b"late".to_vec()).await;
+    assert_eq!(fs.read_dir("inbox").await.unwrap().len(), 31);
+    assert_eq!((fs.metrics() - before).list, 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_prefixes_and_markers() {
     let b = bucket("nested").await;

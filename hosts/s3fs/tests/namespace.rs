@@ -50,6 +50,24 @@ async fn mkdir_and_rmdir() {
     assert_eq!(b.keys().await, ["full/file"]);
 }
 
+/// Sharded runs start many instances over one S3Fs, each making the same directories: one
+/// of them creates each, the others are told it exists, and S3 sees one marker PUT.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_mkdirs_of_one_path_send_one_put() {
+    let b = bucket("mkdir-race").await;
+    let fs = b.fs();
+    let before = fs.metrics();
+    let results = futures::future::join_all((0..8).map(|_| fs.mkdir("processed"))).await;
+    let created = results.iter().filter(|r| r.is_ok()).count();
+    let existed = results
+        .iter()
+        .filter(|r| matches!(r, Err(FsError::Exists(_))))
+        .count();
+    assert_eq!((created, existed), (1, 7), "{results:?}");
+    assert_eq!((fs.metrics() - before).put, 1);
+    assert_eq!(b.keys().await, ["processed/"]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unlink_keeps_the_cache_right() {
     let b = bucket("unlink").await;

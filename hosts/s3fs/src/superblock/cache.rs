@@ -22,8 +22,9 @@ pub(crate) struct Cached {
 struct Entry {
     cached: Cached,
     learnt: Instant,
-    /// A directory whose complete listing is cached: a name missing below it is absent.
-    complete: bool,
+    /// For a directory whose complete listing is cached (a name missing below it is
+    /// absent): when that listing finished.
+    listed: Option<Instant>,
 }
 
 impl Entry {
@@ -31,7 +32,7 @@ impl Entry {
         Entry {
             cached,
             learnt,
-            complete: false,
+            listed: None,
         }
     }
 }
@@ -138,21 +139,20 @@ impl MetaCache {
     }
 
     /// After a key is removed its parent directories may be gone too (a directory with no
-    /// marker exists only through its keys), so they are looked up afresh next time.
+    /// marker exists only through its keys), so they are looked up afresh next time. One
+    /// that still holds other entries we know of is still there, and so is everything above.
     pub fn forget_ancestors(&self, path: &str) {
         let mut entries = self.lock();
         let mut dir = parent(path);
-        if dir.is_empty() {
-            return;
-        }
-        while !dir.is_empty() {
-            entries.remove(dir);
+        let mut forgot = false;
+        while !dir.is_empty() && entries.range(below(dir)).next().is_none() {
+            forgot |= entries.remove(dir).is_some();
             dir = parent(dir);
         }
-        // The root's listing named the directories just forgotten, which may or may not
+        // That directory's listing named the ones just forgotten, which may or may not
         // still exist: it no longer tells what is absent.
-        if let Some(root) = entries.get_mut("") {
-            root.complete = false;
+        if forgot && let Some(e) = entries.get_mut(dir) {
+            e.listed = None;
         }
     }
 
@@ -196,7 +196,7 @@ impl MetaCache {
             }
         }
         if let Some(e) = entries.get_mut(dir) {
-            e.complete = true;
+            e.listed = Some(now);
             e.learnt = now;
         }
     }
@@ -212,11 +212,31 @@ impl MetaCache {
         if entries.contains_key(path) {
             return false;
         }
-        entries.get(parent(path)).is_some_and(|e| {
-            e.complete
-                && e.cached.attr.is_dir()
-                && self.ttl.is_none_or(|ttl| e.learnt.elapsed() <= ttl)
-        })
+        entries
+            .get(parent(path))
+            .is_some_and(|e| e.listed.is_some() && self.fresh_dir(e))
+    }
+
+    fn fresh_dir(&self, e: &Entry) -> bool {
+        e.cached.attr.is_dir() && self.ttl.is_none_or(|ttl| e.learnt.elapsed() <= ttl)
+    }
+
+    /// The children of `dir` by name, if a complete listing of it finished after `since`
+    /// (with our own changes since applied), sorted by name.
+    pub fn listed_since(&self, dir: &str, since: Instant) -> Option<Vec<(String, Cached)>> {
+        let entries = self.lock();
+        let e = entries.get(dir)?;
+        if !(e.listed.is_some_and(|at| at >= since) && self.fresh_dir(e)) {
+            return None;
+        }
+        let skip = if dir.is_empty() { 0 } else { dir.len() + 1 };
+        Some(
+            entries
+                .range(below(dir))
+                .filter(|(k, _)| is_direct_child(dir, k))
+                .map(|(k, e)| (k[skip..].to_owned(), e.cached.clone()))
+                .collect(),
+        )
     }
 }
 
@@ -245,9 +265,14 @@ mod tests {
         assert!(c.get("a").unwrap().attr.is_dir());
         assert!(c.get("a/b").unwrap().attr.is_dir());
         assert_eq!(c.get("a/b/c").unwrap().attr.size, 3);
+        c.insert("a/x", file(1));
+        c.remove("a/b/c");
         c.forget_ancestors("a/b/c");
-        assert!(c.get("a").is_none() && c.get("a/b").is_none());
-        assert!(c.get("a/b/c").is_some());
+        assert!(c.get("a/b").is_none(), "a/b/c is all we knew of a/b");
+        assert!(c.get("a").is_some(), "a/x still shows a");
+        c.remove("a/x");
+        c.forget_ancestors("a/x");
+        assert!(c.get("a").is_none());
     }
 
     #[test]
@@ -279,7 +304,24 @@ mod tests {
         assert!(!c.known_absent("d/other"));
         c.replace_children("", &[("d".into(), dir())]);
         assert!(c.known_absent("e") && !c.known_absent("d"));
+        let before = Instant::now();
+        assert!(
+            c.listed_since("", before).is_none(),
+            "listed before we asked"
+        );
+        c.replace_children("", &[("d".into(), dir()), ("f".into(), file(1))]);
+        let names: Vec<String> = c
+            .listed_since("", before)
+            .unwrap()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(names, ["d", "f"]);
+        c.remove("d/seen");
         c.forget_ancestors("d/seen");
+        assert!(c.known_absent("d/seen"), "d/other still shows d");
+        c.remove("d/other");
+        c.forget_ancestors("d/other");
         assert!(
             !c.known_absent("d/new"),
             "a forgotten directory knows nothing"

@@ -24,6 +24,16 @@ impl Inner {
         {
             return Err(FsError::NotDir(path.to_owned()));
         }
+        // Instances sharing this S3Fs list the same directories at the same moment: one
+        // listing at a time per directory, and one that finished after we asked is ours too.
+        let asked = std::time::Instant::now();
+        let _one_listing = self.listing_locks.lock(path).await;
+        if let Some(children) = self.cache.listed_since(path, asked) {
+            return Ok(children
+                .into_iter()
+                .map(|(name, c)| DirEntry { name, attr: c.attr })
+                .collect());
+        }
         let prefix = self.dir_prefix(path);
         let mut listing = Listing::default();
         let mut token = None;

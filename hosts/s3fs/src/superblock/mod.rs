@@ -9,5 +9,7 @@
 mod cache;
 mod listing;
 mod lookup;
+mod path_locks;
 
 pub(crate) use cache::{Cached, MetaCache};
+pub(crate) use path_locks::PathLocks;
