@@ -101,6 +101,49 @@ fn failed_documents_exit_3_and_are_named() {
     );
 }
 
+/// A document the user may not read goes to failed/ with the reason, and the batch goes
+/// on. Root reads everything, so as root the run drops to `nobody` for a real EACCES.
+#[test]
+fn an_unreadable_file_goes_to_failed_and_is_named() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt, chown};
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    std::fs::create_dir_all(root.join("inbox")).unwrap();
+    std::fs::create_dir_all(root.join("cache")).unwrap();
+    std::fs::write(root.join("inbox/ok.txt"), "fine words\n").unwrap();
+    std::fs::write(root.join("inbox/secret.txt"), "hidden words\n").unwrap();
+    let secret = root.join("inbox/secret.txt");
+    std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o000)).unwrap();
+
+    let binary = env!("CARGO_BIN_EXE_docproc");
+    let args = ["process", "--dir", dir_arg(root)];
+    let mut cmd = if std::fs::metadata("/proc/self").unwrap().uid() == 0 {
+        const NOBODY: u32 = 65534;
+        for p in ["", "inbox", "inbox/ok.txt", "inbox/secret.txt", "cache"] {
+            chown(root.join(p), Some(NOBODY), Some(NOBODY)).unwrap();
+        }
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(binary);
+        cmd
+    } else {
+        Command::new(binary)
+    };
+    let out = cmd
+        .args(args)
+        .env("DOCPROC_CACHE_DIR", root.join("cache"))
+        .env("HOME", root)
+        .output()
+        .expect("run docproc");
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.contains("failed: secret.txt: "), "{text}");
+    assert!(text.to_lowercase().contains("permission denied"), "{text}");
+    assert!(root.join("failed/secret.txt.error.json").exists());
+    assert!(root.join("failed/secret.txt").exists(), "moved, not lost");
+    assert!(root.join("processed/ok.txt.meta.json").exists());
+}
+
 #[test]
 fn errors_name_the_path_and_use_the_documented_exit_codes() {
     let dir = tempfile::tempdir().unwrap();

@@ -149,11 +149,12 @@ async fn bad_input_goes_to_failed_and_the_batch_goes_on() {
     write(dir.path(), "inbox/latin1.txt", b"caf\xe9 au lait\n");
     write(dir.path(), "inbox/empty.txt", b"");
     write(dir.path(), "inbox/with spaces.txt", "a b c\n");
+    write(dir.path(), "inbox/new\nline.txt", "one\ntwo\n");
     write(dir.path(), "inbox/ünïcödé 東京.txt", "κόσμε 東京\n");
     write(dir.path(), "inbox/nested/inner.txt", "not processed\n");
 
     let r = process_dir(dir.path()).await;
-    assert_eq!((r.processed, r.failed, r.skipped), (3, 1, 1));
+    assert_eq!((r.processed, r.failed, r.skipped), (4, 1, 1));
     assert_eq!(
         names(&dir.path().join("failed")),
         ["latin1.txt", "latin1.txt.error.json"]
@@ -162,6 +163,10 @@ async fn bad_input_goes_to_failed_and_the_batch_goes_on() {
     assert_eq!(error["filename"], "latin1.txt");
     assert_eq!(error["error"], "not valid UTF-8 at byte 3");
     assert_eq!(names(&dir.path().join("inbox")), ["nested"]);
+    assert_eq!(
+        json(&dir.path().join("processed/new\nline.txt.meta.json"))["line_count"],
+        2
+    );
     let empty = json(&dir.path().join("processed/empty.txt.meta.json"));
     assert_eq!(
         (empty["word_count"].as_u64(), empty["size_bytes"].as_u64()),

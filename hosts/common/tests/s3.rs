@@ -267,6 +267,22 @@ async fn a_missing_bucket_or_inbox_is_named_in_the_error() {
     };
     assert_eq!(err, "s3://no-such-bucket-docproc: no such bucket");
 
+    // Creating one (demo, seed) with a name S3 refuses says why in S3's words.
+    let bad = S3Target {
+        url: "s3://ab/x".into(),
+        create_bucket: true,
+        ..target.clone()
+    };
+    let err = match S3Backend::connect(&bad, |_| {}).await {
+        Ok(_) => panic!("created a bucket with a two-letter name"),
+        Err(e) => e.to_string(),
+    };
+    assert!(
+        err.starts_with("s3://ab: cannot create the bucket: InvalidBucketName"),
+        "{err}"
+    );
+    assert!(!err.contains("raw: Response"), "no SDK internals: {err}");
+
     let b = bucket("missing-inbox").await;
     let s3 = backend(&b, "empty").await;
     let job = Job::ProcessInbox {

@@ -11,6 +11,7 @@ mod streams;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use docproc_s3fs::{Config, S3Fs};
 use tokio::task::JoinHandle;
 use wasmtime::Store;
@@ -59,10 +60,17 @@ impl S3Backend {
                 .send()
                 .await
                 .map_err(|e| {
-                    anyhow::anyhow!(
-                        "s3://{bucket}: cannot create the bucket: {}",
-                        aws_sdk_s3::error::DisplayErrorContext(&e)
-                    )
+                    // S3's own code and message say it best ("InvalidBucketName: ...");
+                    // the SDK's full context is for failures without one.
+                    let why = match e.as_service_error() {
+                        Some(s) => format!(
+                            "{}: {}",
+                            s.code().unwrap_or("error"),
+                            s.message().unwrap_or("")
+                        ),
+                        None => no_answer(&e),
+                    };
+                    anyhow::anyhow!("s3://{bucket}: cannot create the bucket: {why}")
                 })?;
         }
         client
