@@ -129,7 +129,7 @@ struct Location {
 /// S3 client settings, used with --s3.
 #[derive(Args, Clone)]
 struct S3Args {
-    /// An S3-compatible endpoint, e.g. the local server `make s3-server` starts.
+    /// An S3-compatible endpoint, e.g. the local server `scripts/s3-server` starts.
     #[arg(long, env = "AWS_ENDPOINT_URL", value_name = "URL")]
     endpoint_url: Option<String>,
     /// AWS region of the bucket (default: from the AWS chain).
@@ -139,6 +139,11 @@ struct S3Args {
     /// S3-compatible servers need; on by default with --endpoint-url.
     #[arg(long)]
     path_style: Option<bool>,
+    /// Memory for S3 read-ahead and upload buffers, shared by every instance,
+    /// in MiB. A run's peak memory stays below about this plus
+    /// --parallel x --memory-limit.
+    #[arg(long, default_value_t = 512, value_name = "MIB")]
+    s3_buffers: usize,
 }
 
 impl S3Args {
@@ -150,6 +155,11 @@ impl S3Args {
             force_path_style: self.path_style.unwrap_or(self.endpoint_url.is_some()),
             create_bucket: false,
         }
+    }
+
+    async fn connect(&self, target: &S3Target) -> Result<S3Backend> {
+        let buffers = self.s3_buffers.max(1) << 20;
+        S3Backend::connect(target, |c| c.memory_limit = buffers).await
     }
 }
 
@@ -313,9 +323,7 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
 async fn backend(location: &Location, s3: &S3Args) -> Result<Backend> {
     Ok(match (&location.dir, &location.s3) {
         (Some(dir), _) => Backend::Local(dir.clone()),
-        (None, Some(url)) => {
-            Backend::S3(Arc::new(S3Backend::connect(&s3.target(url), |_| {}).await?))
-        }
+        (None, Some(url)) => Backend::S3(Arc::new(s3.connect(&s3.target(url)).await?)),
         (None, None) => unreachable!("clap requires --dir or --s3"),
     })
 }
@@ -433,7 +441,7 @@ async fn demo(
                 create_bucket: true,
                 ..s3_args.target(url)
             };
-            Backend::S3(Arc::new(S3Backend::connect(&target, |_| {}).await?))
+            Backend::S3(Arc::new(s3_args.connect(&target).await?))
         }
         None => backend(&location, &s3_args).await?,
     };
