@@ -169,6 +169,22 @@ async fn exhausted_retries_stop_the_run_naming_the_key_and_lose_nothing() {
     assert_eq!(assert_nothing_lost(&b, &docs).await, docs.len());
 }
 
+/// One process-inbox run through a proxy that applies `rules`; the backend serves reruns.
+async fn process_through(
+    b: &TestBucket,
+    rules: Vec<Rule>,
+) -> (Proxy, Arc<S3Backend>, docproc_host::RunReport) {
+    let plan = Plan {
+        rules,
+        ..Plan::default()
+    };
+    let (proxy, s3) = through_proxy(b, plan).await;
+    let report = run(&runtime(), &Backend::S3(s3.clone()), &process(), Shard::ALL)
+        .await
+        .unwrap();
+    (proxy, s3, report)
+}
+
 fn documents(report: &docproc_host::RunReport) -> &docproc_host::report::InboxReport {
     match &report.report {
         Report::ProcessInbox(r) => r,
@@ -184,22 +200,16 @@ async fn an_object_we_may_not_read_fails_by_name_and_the_batch_goes_on() {
     let docs = seed(&b, 6).await;
     let denied = "doc-0003.txt";
     // S3 refuses a GET of the object, and a copy of it (CopyObject reads the source).
-    let plan = Plan {
-        rules: vec![
-            Rule::new(Fault::AccessDenied)
-                .method("GET")
-                .path_contains(&format!("inbox/{denied}")),
-            Rule::new(Fault::AccessDenied)
-                .method("PUT")
-                .path_contains(&format!("failed/{denied}"))
-                .skip(1),
-        ],
-        ..Plan::default()
-    };
-    let (proxy, s3) = through_proxy(&b, plan).await;
-    let report = run(&runtime(), &Backend::S3(s3), &process(), Shard::ALL)
-        .await
-        .unwrap();
+    let rules = vec![
+        Rule::new(Fault::AccessDenied)
+            .method("GET")
+            .path_contains(&format!("inbox/{denied}")),
+        Rule::new(Fault::AccessDenied)
+            .method("PUT")
+            .path_contains(&format!("failed/{denied}"))
+            .skip(1),
+    ];
+    let (proxy, _, report) = process_through(&b, rules).await;
     let r = documents(&report);
     assert_eq!((r.processed, r.failed), (5, 1), "{r:?}");
     let why = r
@@ -238,19 +248,13 @@ async fn a_document_gone_between_list_and_read_is_left_alone() {
     let b = bucket("faults-vanished").await;
     let docs = seed(&b, 5).await;
     let gone = "doc-0002.txt";
-    let plan = Plan {
-        rules: vec![
-            Rule::new(Fault::NoSuchKey)
-                .method("GET")
-                .path_contains(&format!("inbox/{gone}"))
-                .times(1),
-        ],
-        ..Plan::default()
-    };
-    let (proxy, s3) = through_proxy(&b, plan).await;
-    let report = run(&runtime(), &Backend::S3(s3.clone()), &process(), Shard::ALL)
-        .await
-        .unwrap();
+    let rules = vec![
+        Rule::new(Fault::NoSuchKey)
+            .method("GET")
+            .path_contains(&format!("inbox/{gone}"))
+            .times(1),
+    ];
+    let (proxy, s3, report) = process_through(&b, rules).await;
     let r = documents(&report);
     assert_eq!((r.processed, r.vanished, r.failed), (4, 1, 0), "{r:?}");
     assert_eq!(proxy.stats().no_such_key, 1);
