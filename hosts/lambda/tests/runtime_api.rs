@@ -14,8 +14,14 @@ fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// cargo-lambda from the project venv, installed there on first use.
+/// cargo-lambda from the project venv, installed there on first use. Tests run in threads:
+/// the others wait for the one installing, or they would start a half-written file.
 fn cargo_lambda() -> PathBuf {
+    static INSTALLED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    INSTALLED.get_or_init(install_cargo_lambda).clone()
+}
+
+fn install_cargo_lambda() -> PathBuf {
     let venv = repo().join(".venv");
     let bin = venv.join("bin/cargo-lambda");
     if !bin.exists() {
