@@ -116,11 +116,10 @@ pub(crate) struct Inner {
     cache: MetaCache,
     memory: MemoryLimiter,
     skipped: Mutex<BTreeSet<String>>,
-    /// mkdir, one at a time per path.
-    path_locks: PathLocks,
     /// read_dir, one at a time per directory.
     listing_locks: PathLocks,
-    /// Lookups that miss the cache, one at a time per path.
+    /// Lookups that miss the cache, and mkdir (a lookup, then maybe a marker), one at a time
+    /// per path.
     lookup_locks: PathLocks,
 }
 
@@ -173,7 +172,6 @@ impl S3Fs {
                 cache: MetaCache::new(config.metadata_ttl),
                 memory: MemoryLimiter::new(config.memory_limit),
                 skipped: Mutex::new(BTreeSet::new()),
-                path_locks: PathLocks::default(),
                 listing_locks: PathLocks::default(),
                 lookup_locks: PathLocks::default(),
                 config,

@@ -13,7 +13,7 @@ impl Inner {
             return Err(FsError::Exists(path.to_owned()));
         }
         self.require_parent_dir(path).await?;
-        let _one_at_a_time = self.path_locks.lock(path).await;
+        let _one_at_a_time = self.lookup_locks.lock(path).await;
         if self.lookup_dir_or_nothing(path).await?.is_some() {
             return Err(FsError::Exists(path.to_owned()));
         }
