@@ -34,8 +34,10 @@ component: tools ## Build the core once into build/docproc-core.wasm
 	@mv $(COMPONENT).tmp $(COMPONENT)
 	@echo "$(COMPONENT) sha256:$$(sha256sum $(COMPONENT) | cut -d' ' -f1)"
 
+# One profile for everything (release): `make test` reuses what `make demo` built, and
+# the demo builds only the CLI.
 build: component ## Build the docproc CLI (release)
-	cargo build --locked --release --workspace
+	cargo build --locked --release -p docproc-cli
 
 demo: build ## The main job: seed 20 documents in a temp dir, process them, print the report
 	$(DOCPROC) demo
@@ -46,12 +48,12 @@ demo-s3: build ## The main job over a local S3 server (SeaweedFS on 127.0.0.1), 
 	AWS_EC2_METADATA_DISABLED=true $(DOCPROC) demo --s3 s3://docproc-demo/run
 
 test: component ## Every test: Rust (starts the local S3 server by itself) and the Terraform checks
-	cargo test --locked --workspace --all-targets
+	cargo test --locked --release --workspace --all-targets
 	$(MAKE) --no-print-directory tf-check
 
 lint: component ## rustfmt, clippy
 	cargo fmt --all -- --check
-	cargo clippy --locked --workspace --all-targets -- -D warnings
+	cargo clippy --locked --release --workspace --all-targets -- -D warnings
 
 fmt:
 	cargo fmt --all

@@ -9,8 +9,7 @@
 
 .PHONY: bench-all bench-quick bench-aws bench-build bench-tools bench-mountpoint
 
-# release for numbers worth reading; CI runs bench-quick with BENCH_PROFILE=debug, reusing
-# the build `make test` leaves, since it only checks that the harness still works.
+# release, the profile `make test` builds too, so bench-quick in CI reuses that build.
 BENCH_PROFILE ?= release
 BENCH := $(CARGO_TARGET_DIR)/$(BENCH_PROFILE)/docproc-bench
 MOUNTPOINT_TARGET_DIR ?= /var/cache/docproc/target-mountpoint
@@ -32,14 +31,10 @@ endef
 bench-tools: ## s3fs and fusermount for the FUSE peers (apt-get, when missing)
 	$(call apt_ensure,s3fs fuse3)
 
-# The whole workspace, with the same targets `make test` builds for debug: building one
+# The whole workspace, with the same targets `make test` builds: building one
 # member with -p unifies features differently and rebuilds wasmtime.
 bench-build: component
-ifeq ($(BENCH_PROFILE),release)
-	cargo build --quiet --locked --release --workspace
-else
-	cargo build --quiet --locked --workspace --all-targets
-endif
+	cargo build --quiet --locked --profile $(if $(filter debug,$(BENCH_PROFILE)),dev,$(BENCH_PROFILE)) --workspace --all-targets
 
 # Mountpoint builds the AWS CRT from C sources: its own workspace and target directory, and
 # only bench-all builds it. A failed build is not fatal: bench-all then skips Mountpoint.

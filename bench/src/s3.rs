@@ -48,6 +48,7 @@ impl S3Conn {
         let mut builder = match &self.creds {
             Some(c) => aws_sdk_s3::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
+                .http_client(docproc_s3fs::http_client())
                 .credentials_provider(Credentials::new(
                     &c.access_key,
                     &c.secret_key,
@@ -57,6 +58,7 @@ impl S3Conn {
                 )),
             None => {
                 let shared = aws_config::defaults(BehaviorVersion::latest())
+                    .http_client(docproc_s3fs::http_client())
                     .region(Region::new(self.region.clone()))
                     .load()
                     .await;

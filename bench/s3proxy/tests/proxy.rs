@@ -34,6 +34,7 @@ fn client(proxy: &Proxy, attempts: u32, timeouts: TimeoutConfig) -> Client {
     };
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(docproc_testkit::http_client())
         .region(Region::new(s.region.clone()))
         .endpoint_url(proxy.endpoint())
         .credentials_provider(Credentials::new(

@@ -2,6 +2,8 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};
+use aws_sdk_s3::config::SharedHttpClient;
+use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 /// Attempts per request, the first included, before an error reaches the caller.
 const MAX_ATTEMPTS: u32 = 5;
@@ -21,7 +23,9 @@ pub async fn client_from_env(
         .with_max_attempts(MAX_ATTEMPTS)
         .with_initial_backoff(Duration::from_millis(100))
         .with_max_backoff(Duration::from_secs(5));
-    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry);
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client())
+        .retry_config(retry);
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_owned()));
     }
@@ -33,4 +37,13 @@ pub async fn client_from_env(
         .force_path_style(force_path_style)
         .build();
     aws_sdk_s3::Client::from_conf(config)
+}
+
+/// The HTTPS client every S3 client in docproc uses (the credential chain's too): hyper with
+/// rustls on ring and the system's root certificates. Chosen here, not by the SDK's default
+/// features, so no build compiles aws-lc from C.
+pub fn http_client() -> SharedHttpClient {
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }

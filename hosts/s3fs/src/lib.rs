@@ -41,7 +41,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use client::client_from_env;
+pub use client::{client_from_env, http_client};
 pub use error::FsError;
 pub use metrics::MetricsSnapshot;
 pub use prefetch::Reader;

@@ -125,6 +125,7 @@ pub fn client() -> Client {
     let server = server();
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(BehaviorVersion::latest())
+        .http_client(docproc_s3fs::http_client())
         .region(Region::new(server.region.clone()))
         .endpoint_url(&server.endpoint)
         .credentials_provider(Credentials::new(
@@ -139,6 +140,9 @@ pub fn client() -> Client {
         .build();
     Client::from_conf(config)
 }
+
+/// The HTTPS client docproc itself uses, for clients tests build by hand.
+pub use docproc_s3fs::http_client;
 
 pub struct TestBucket {
     pub client: Client,
