@@ -37,7 +37,7 @@ component: tools ## Build the core once into build/docproc-core.wasm
 # One profile for everything (release): `make test` reuses what `make demo` built, and
 # the demo builds only the CLI.
 build: component ## Build the docproc CLI (release)
-	cargo build --locked --release -p docproc-cli
+	cargo build --locked --release -p docproc
 
 demo: build ## The main job: seed 20 documents in a temp dir, process them, print the report
 	$(DOCPROC) demo
