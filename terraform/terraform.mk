@@ -29,28 +29,28 @@ tf_output = $(TERRAFORM) -chdir=$(TF_DIR) output -raw
 
 .PHONY: tf-init tf-plan tf-apply tf-destroy tf-output tf-stage tf-check tf-require-lambda
 
-tf-init:
+tf-init: ## Terraform init (downloads the aws provider)
 	$(TERRAFORM) -chdir=$(TF_DIR) init -input=false
 
 tf-require-lambda:
 	@test -f $(TF_LAMBDA_ZIP) || { echo "$(TF_LAMBDA_ZIP) is missing: run 'make lambda' first" >&2; exit 1; }
 
-tf-plan: tf-init tf-require-lambda
+tf-plan: tf-init tf-require-lambda ## Terraform plan (needs AWS credentials and build/lambda/bootstrap.zip)
 	$(TERRAFORM) -chdir=$(TF_DIR) plan -input=false $(tf_var_args) -out=$(TF_PLAN_FILE)
 
-tf-apply: tf-init tf-require-lambda
+tf-apply: tf-init tf-require-lambda ## Deploy everything the reference deploys
 	$(TERRAFORM) -chdir=$(TF_DIR) apply $(tf_var_args) $(tf_approve)
 
-tf-destroy: tf-init
+tf-destroy: tf-init ## Tear the deployment down
 	$(TERRAFORM) -chdir=$(TF_DIR) destroy $(tf_var_args) $(tf_approve)
 
-tf-output:
+tf-output: ## Terraform outputs as JSON (what bench-aws reads)
 	@$(TERRAFORM) -chdir=$(TF_DIR) output -json
 
 # The runner has no internet path; it installs what is staged in its bucket
 # (and retries until it is there). Rerun after rebuilding the CLI, then rerun
 # the runner's setup command (terraform output runner_setup_command).
-tf-stage:
+tf-stage: ## Upload the runner's binaries to the bucket
 	@test -f $(TF_DOCPROC_CLI) || { echo "$(TF_DOCPROC_CLI) is missing: build the aarch64 docproc CLI first" >&2; exit 1; }
 	@set -e; \
 	region=$$($(tf_output) region); bucket=$$($(tf_output) bucket_name); \
@@ -62,7 +62,7 @@ tf-stage:
 	fi
 
 # The HCL wiring test (terraform/wiring) runs with the workspace's tests.
-tf-check:
+tf-check: ## Offline checks: fmt, HCL wiring, policies, shellcheck
 	@if command -v $(TERRAFORM) >/dev/null 2>&1; then \
 		$(TERRAFORM) fmt -check -recursive $(TF_DIR); \
 	else \

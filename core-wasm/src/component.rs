@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::fs::{self, Entry, ErrorKind, Fs as _, FsError, Kind, Stat};
+use crate::fs::{self, Entry, ErrorKind, FsError, Kind, Stat};
 use crate::report;
 use crate::shard::Shard;
 
@@ -206,7 +206,8 @@ impl wit::Guest for Component {
                 owner: c.owner,
                 lease: Duration::from_millis(c.lease_ms),
             }),
-            atomic_writes: o.atomic_writes,
+            whole_file_writes: o.whole_file_writes,
+            prefix_directories: o.prefix_directories,
         };
         crate::inbox::process_inbox(&fs, &opts)
             .map(inbox_report)
@@ -303,6 +304,7 @@ fn inbox_report(r: report::InboxReport) -> wit::InboxReport {
         other_shards: r.other_shards,
         claimed_elsewhere: r.claimed_elsewhere,
         vanished: r.vanished,
+        inbox_absent: r.inbox_absent,
         bytes: r.bytes,
         words: r.words,
         lines: r.lines,

@@ -26,15 +26,19 @@ pub struct Options<'a> {
     /// `None` when this host is the only one working on the inbox.
     pub claims: Option<ClaimOptions>,
     /// Written files appear only whole, so no temporary name is needed.
-    pub atomic_writes: bool,
+    pub whole_file_writes: bool,
+    /// Directories exist only while something lies below them (S3 prefixes), so a missing
+    /// one is an empty one: a drained inbox is nothing to do, not an error.
+    pub prefix_directories: bool,
 }
 
 /// Per-document failures that send it to `failed/`.
 enum DocFailure {
     /// The document itself is bad or unreadable.
     Bad(String),
-    /// The store failed while we wrote our own files: stop the run, the
-    /// document stays in `inbox/` for the next one.
+    /// The store failed, not the document (a write of our own files, a
+    /// transient error on stat or read): stop the run; the document stays
+    /// in `inbox/` for the next one.
     Store(FsError),
 }
 
@@ -47,11 +51,17 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
     } else {
         opts.chunk_size
     };
-    let mut dirs = Dirs::new(opts.root, opts.atomic_writes);
+    let mut dirs = Dirs::new(opts.root, opts.whole_file_writes);
     let mut report = InboxReport::default();
     let started = fs.now();
 
     let entries = match fs.read_dir(&dirs.inbox) {
+        Err(e) if e.kind == ErrorKind::NotFound && opts.prefix_directories => {
+            report.inbox_absent = true;
+            report.timings.list_ms = ms_between(started, fs.now());
+            report.timings.total_ms = report.timings.list_ms;
+            return Ok(report);
+        }
         Err(e) if e.kind == ErrorKind::NotFound => {
             return Err(FsError::new(
                 ErrorKind::NotFound,
@@ -63,11 +73,14 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
     };
     fs.create_dir(&dirs.processed)?;
     fs.create_dir(&dirs.failed)?;
-    dirs.done = fs
-        .read_dir(&dirs.processed)?
-        .into_iter()
-        .map(|e| e.name)
-        .collect();
+    dirs.done = match fs.read_dir(&dirs.processed) {
+        // Made a moment ago, and gone with its last key (another host drained it).
+        Err(e) if e.kind == ErrorKind::NotFound && opts.prefix_directories => Vec::new(),
+        other => other?,
+    }
+    .into_iter()
+    .map(|e| e.name)
+    .collect();
     if opts.claims.is_some() {
         fs.create_dir(&join(opts.root, claim::DIR))?;
     }
@@ -151,17 +164,17 @@ struct Dirs {
     /// Names in `processed/` when the run started: one listing instead of
     /// two lookups per document (each a request or two on S3).
     done: BTreeSet<String>,
-    atomic_writes: bool,
+    whole_file_writes: bool,
 }
 
 impl Dirs {
-    fn new(root: &str, atomic_writes: bool) -> Self {
+    fn new(root: &str, whole_file_writes: bool) -> Self {
         Dirs {
             inbox: join(root, "inbox"),
             processed: join(root, "processed"),
             failed: join(root, "failed"),
             done: BTreeSet::new(),
-            atomic_writes,
+            whole_file_writes,
         }
     }
 }
@@ -181,6 +194,7 @@ fn process_one<F: Fs>(
     let size = match fs.stat(&src) {
         Ok(Some(stat)) => stat.size,
         Ok(None) => return Ok(None),
+        Err(e) if e.kind == ErrorKind::Io => return Err(DocFailure::Store(e)),
         Err(e) => return Err(DocFailure::Bad(e.message)),
     };
     if let Some(meta) = finished_meta(fs, dirs, &meta_path, &dst, name, size) {
@@ -313,7 +327,7 @@ fn write_atomically<F: Fs>(
     name: &str,
     data: &[u8],
 ) -> Result<(), FsError> {
-    if dirs.atomic_writes {
+    if dirs.whole_file_writes {
         return fs.write_file(path, data);
     }
     let tmp = tmp_path(dir, name);

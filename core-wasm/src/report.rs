@@ -55,6 +55,7 @@ pub struct InboxReport {
     pub other_shards: u32,
     pub claimed_elsewhere: u32,
     pub vanished: u32,
+    pub inbox_absent: bool,
     pub bytes: u64,
     pub words: u64,
     pub lines: u64,

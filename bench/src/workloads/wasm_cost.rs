@@ -34,7 +34,8 @@ pub async fn run(ctx: &Ctx, bar: &indicatif::ProgressBar) -> Result<Vec<WasmCost
                         shard: Shard::ALL,
                         chunk_size: 0,
                         claims: None,
-                        atomic_writes: false,
+                        whole_file_writes: false,
+                        prefix_directories: false,
                     },
                 )
             })

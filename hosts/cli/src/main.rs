@@ -1,4 +1,4 @@
-//! `docproc`: run the core component over a directory or a mount.
+//! `docproc`: run the core component over a directory, a mount, or S3 through the S3 API.
 
 use std::path::PathBuf;
 use std::process::ExitCode as ProcessExit;
@@ -37,7 +37,8 @@ Exit codes:
     version,
     about = "Process documents in S3 (through a mount or a directory) with one WebAssembly core",
     long_about = "docproc runs one document-processing core, compiled once to a WASI component, \
-over a directory: local disk, an S3 Files or Mountpoint mount, or s3fs. Every run prints the \
+over a directory (local disk, an S3 Files or Mountpoint mount, s3fs) or over S3 itself through \
+the S3 API (--s3 s3://bucket/prefix, no mount). Every run prints the \
 component's SHA-256 so you can check that every host ran the same bytes.",
     after_help = AFTER_HELP
 )]
@@ -196,8 +197,11 @@ struct EngineArgs {
     /// Run this component file instead of the embedded one.
     #[arg(long, value_name = "FILE", env = "DOCPROC_COMPONENT")]
     component: Option<PathBuf>,
-    /// Stop a workload that runs longer than this many seconds
-    /// (fractions allowed).
+    /// Stop a run that takes longer than this many seconds (fractions
+    /// allowed), whether the core is computing or waiting on S3; the error
+    /// names any request still unanswered. Each S3 request has its own
+    /// bounds too: 5 s to connect, 30 s to the first byte of a response,
+    /// 5 min per attempt, 5 attempts.
     #[arg(long, default_value_t = 3600.0, value_name = "SECS")]
     timeout: f64,
     /// Linear-memory limit of each instance, in MiB.

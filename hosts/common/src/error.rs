@@ -7,6 +7,10 @@ pub enum HostError {
     NoSuchDir { path: PathBuf },
     #[error("{path}: not a directory")]
     NotADir { path: PathBuf },
+    /// A path from an event or a flag that would lead out of the directory it is relative
+    /// to: absolute, with a `..` component, or through a symlink.
+    #[error("{path}: outside the root: give a path relative to it, without '..', that no symlink leads out of")]
+    OutsideRoot { path: String },
     #[error("{path}: cannot read component: {source}")]
     ComponentUnreadable {
         path: PathBuf,
@@ -20,12 +24,24 @@ pub enum HostError {
         location: String,
         message: String,
     },
-    #[error("the workload ran longer than the {seconds}s time limit and was stopped")]
-    Timeout { seconds: f64 },
+    #[error("the workload ran longer than the {seconds}s time limit and was stopped{}", waiting_on(.pending))]
+    Timeout {
+        seconds: f64,
+        /// Requests still unanswered when it was stopped, as "GetObject s3://bucket/key".
+        pending: Vec<String>,
+    },
     #[error("the workload needed more than the {mib} MiB memory limit and was stopped")]
     OutOfMemory { mib: u64 },
     #[error("invalid shard {index} of {count}: index must be below count, count at least 1")]
     BadShard { index: u32, count: u32 },
+}
+
+fn waiting_on(pending: &[String]) -> String {
+    match pending {
+        [] => String::new(),
+        [one] => format!(", waiting on {one}"),
+        [first, rest @ ..] => format!(", waiting on {first} and {} more", rest.len()),
+    }
 }
 
 /// Process exit codes, documented in the CLI's --help.
@@ -48,7 +64,7 @@ impl HostError {
             HostError::ComponentUnreadable { .. } | HostError::BadComponent { .. } => {
                 ExitCode::BadComponent
             }
-            HostError::BadShard { .. } => ExitCode::Usage,
+            HostError::BadShard { .. } | HostError::OutsideRoot { .. } => ExitCode::Usage,
             _ => ExitCode::Failed,
         }
     }

@@ -49,6 +49,38 @@ fn linker(rt: &Runtime) -> Result<Linker<LocalState>> {
     Ok(l)
 }
 
+/// Refuses a relative path (from an event or a flag) that names something outside the
+/// directory it is relative to, before anything is touched: the guest's sandbox refuses
+/// such paths by construction, and host code that follows them itself must too.
+pub fn check_relative(rel: &str) -> Result<(), HostError> {
+    use std::path::Component;
+    let inside = Path::new(rel)
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if inside {
+        Ok(())
+    } else {
+        Err(HostError::OutsideRoot { path: rel.into() })
+    }
+}
+
+/// `base/rel`, refused when `rel` fails [`check_relative`] or a symlink on the way leads
+/// out of `base`. A path that does not exist yet is judged by its deepest existing ancestor.
+pub fn confine(base: &Path, rel: &str) -> Result<PathBuf, HostError> {
+    check_relative(rel)?;
+    let path = base.join(rel);
+    let Ok(real_base) = base.canonicalize() else {
+        return Ok(path);
+    };
+    let real = path.ancestors().find_map(|a| a.canonicalize().ok());
+    match real {
+        Some(real) if !real.starts_with(&real_base) => {
+            Err(HostError::OutsideRoot { path: rel.into() })
+        }
+        _ => Ok(path),
+    }
+}
+
 pub fn check_dir(dir: &Path) -> Result<PathBuf, HostError> {
     match std::fs::metadata(dir) {
         Ok(m) if m.is_dir() => Ok(dir.to_path_buf()),

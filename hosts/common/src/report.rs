@@ -210,6 +210,7 @@ fn merge_inbox(mut a: InboxReport, b: InboxReport) -> InboxReport {
     a.other_shards = 0;
     a.claimed_elsewhere += b.claimed_elsewhere;
     a.vanished += b.vanished;
+    a.inbox_absent &= b.inbox_absent;
     a.bytes += b.bytes;
     a.words += b.words;
     a.lines += b.lines;
@@ -234,6 +235,9 @@ fn render_inbox(w: &mut String, r: &InboxReport) {
         let _ = writeln!(w, "{name:<24}{:>9.1} ms", ms);
     }
     let _ = writeln!(w);
+    if r.inbox_absent {
+        row(w, "Inbox", "empty: no keys under inbox/, nothing to do");
+    }
     row(w, "Processed", &r.processed.to_string());
     if r.resumed > 0 {
         row(

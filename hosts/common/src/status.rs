@@ -26,8 +26,9 @@ pub struct Status {
 }
 
 /// The layout of `root` (relative to the backend's root). A missing
-/// subdirectory counts as empty, since the core creates them on first use;
-/// a missing `root` is an error, as it is for the workloads.
+/// subdirectory counts as empty, since the core creates them on first use.
+/// A missing `root` is an error over a directory, where it is most likely a
+/// mistyped path, and empty over S3, where it is a prefix with no keys yet.
 pub async fn status(backend: &Backend, root: &str) -> Result<Status> {
     let root = root.trim_matches('/');
     let mut out = Status::default();
@@ -59,8 +60,8 @@ pub async fn status(backend: &Backend, root: &str) -> Result<Status> {
 }
 
 fn local_files(base: &std::path::Path, root: &str, rel: &str) -> Result<Vec<String>> {
-    crate::local::check_dir(&base.join(root))?;
-    let dir = base.join(rel);
+    crate::local::check_dir(&crate::local::confine(base, root)?)?;
+    let dir = crate::local::confine(base, rel)?;
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -85,29 +86,16 @@ async fn s3_files(s3: &crate::s3::S3Backend, root: &str, rel: &str) -> Result<Ve
             .filter(|e| !e.attr.is_dir())
             .map(|e| e.name)
             .collect()),
-        Err(FsError::NotFound(_)) => {
-            // An empty prefix is a root that does not exist yet; only a
-            // named root must be there.
-            if !root.is_empty() {
-                match s3.fs.stat(root).await {
-                    Ok(attr) if attr.is_dir() => {}
-                    Ok(_) => {
-                        return Err(HostError::NotADir {
-                            path: s3.locate(root).into(),
-                        }
-                        .into());
-                    }
-                    Err(FsError::NotFound(_)) => {
-                        return Err(HostError::NoSuchDir {
-                            path: s3.locate(root).into(),
-                        }
-                        .into());
-                    }
-                    Err(e) => return Err(e).with_context(|| s3.locate(root)),
-                }
+        // On S3 a prefix exists only while a key lies below it: a root or a subdirectory
+        // with no keys is empty, not missing. Only a file where the root should be is wrong.
+        Err(FsError::NotFound(_)) => match s3.fs.stat(root).await {
+            Ok(attr) if !attr.is_dir() => Err(HostError::NotADir {
+                path: s3.locate(root).into(),
             }
-            Ok(Vec::new())
-        }
+            .into()),
+            Ok(_) | Err(FsError::NotFound(_)) => Ok(Vec::new()),
+            Err(e) => Err(e).with_context(|| s3.locate(root)),
+        },
         Err(e) => Err(e).with_context(|| format!("{}: cannot list", s3.locate(rel))),
     }
 }

@@ -127,23 +127,66 @@ impl Job {
     }
 }
 
-/// Runs `job` for one shard in a fresh instance.
+/// Runs `job` for one shard in a fresh instance, within the runtime's time limit: the
+/// epoch deadline stops guest code, this timer stops waits in host calls (S3 requests,
+/// uploads settling). Stopping is a crash as far as the documents go: each is in `inbox/`
+/// or fully in `processed/`, and a rerun finishes the job.
 pub async fn run(rt: &Runtime, backend: &Backend, job: &Job, shard: Shard) -> Result<RunReport> {
     let shard = shard.check()?;
+    within_limit(rt, backend, run_instance(rt, backend, job, shard)).await
+}
+
+async fn within_limit<T>(
+    rt: &Runtime,
+    backend: &Backend,
+    work: impl Future<Output = Result<T>>,
+) -> Result<T> {
+    match tokio::time::timeout(rt.options.timeout, work).await {
+        Ok(result) => result,
+        Err(_) => Err(HostError::Timeout {
+            seconds: rt.options.timeout.as_secs_f64(),
+            pending: pending_requests(backend),
+        }
+        .into()),
+    }
+}
+
+fn pending_requests(backend: &Backend) -> Vec<String> {
+    match backend {
+        Backend::S3(s3) => {
+            let bucket = &s3.fs.config().bucket;
+            s3.fs
+                .in_flight()
+                .into_iter()
+                .map(|r| match r.split_once(' ') {
+                    Some((op, key)) => format!("{op} s3://{bucket}/{key}"),
+                    None => r,
+                })
+                .collect()
+        }
+        Backend::Local(_) => Vec::new(),
+    }
+}
+
+async fn run_instance(
+    rt: &Runtime,
+    backend: &Backend,
+    job: &Job,
+    shard: Shard,
+) -> Result<RunReport> {
     let started = Instant::now();
     let s3_before = s3_metrics(backend);
     let (outcome, instantiate_ms) = match backend {
         Backend::Local(dir) => {
             let (mut store, instance) = local::instantiate(rt, dir).await?;
             let instantiate_ms = ms(started);
-            let result = call(&mut store, &instance, job, shard, false).await;
+            let result = call(&mut store, &instance, job, shard, StoreKind::Directory).await;
             (classify(rt, result, store.data().cap.hit), instantiate_ms)
         }
         Backend::S3(s3) => {
             let (mut store, instance) = crate::s3::instantiate(rt, s3).await?;
             let instantiate_ms = ms(started);
-            // PutObject shows an object only once it is whole.
-            let result = call(&mut store, &instance, job, shard, true).await;
+            let result = call(&mut store, &instance, job, shard, StoreKind::S3).await;
             let mut outcome = classify(rt, result, store.data().cap.hit);
             // Uploads of files closed without sync must land before success.
             if let (Ok(_), Err(e)) = (&outcome, store.data_mut().settle().await) {
@@ -216,43 +259,48 @@ pub async fn run_sharded(
         return Ok(report);
     }
     Shard { index: 0, count }.check()?;
-    let started = Instant::now();
-    let s3_before = s3_metrics(&backend);
-    let permits = Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
-    let mut tasks = tokio::task::JoinSet::new();
-    for index in 0..count {
-        let (rt, backend, job, permits) =
-            (rt.clone(), backend.clone(), job.clone(), permits.clone());
-        tasks.spawn(async move {
-            let _permit = permits.acquire_owned().await?;
-            run(&rt, &backend, &job, Shard { index, count }).await
-        });
-    }
-    let mut merged: Option<RunReport> = None;
-    let mut first_error = None;
-    while let Some(joined) = tasks.join_next().await {
-        match joined? {
-            Ok(report) => {
-                on_shard(&report);
-                merged = Some(match merged {
-                    None => report,
-                    Some(acc) => acc.merge(report),
-                });
-            }
-            Err(e) => {
-                first_error.get_or_insert(e);
+    // One limit for the whole run: shards waiting for a permit spend it too.
+    let (limit_rt, limit_backend) = (rt.clone(), backend.clone());
+    let shards = async move {
+        let started = Instant::now();
+        let s3_before = s3_metrics(&backend);
+        let permits = Arc::new(tokio::sync::Semaphore::new(parallel.max(1)));
+        let mut tasks = tokio::task::JoinSet::new();
+        for index in 0..count {
+            let (rt, backend, job, permits) =
+                (rt.clone(), backend.clone(), job.clone(), permits.clone());
+            tasks.spawn(async move {
+                let _permit = permits.acquire_owned().await?;
+                run(&rt, &backend, &job, Shard { index, count }).await
+            });
+        }
+        let mut merged: Option<RunReport> = None;
+        let mut first_error = None;
+        while let Some(joined) = tasks.join_next().await {
+            match joined? {
+                Ok(report) => {
+                    on_shard(&report);
+                    merged = Some(match merged {
+                        None => report,
+                        Some(acc) => acc.merge(report),
+                    });
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
             }
         }
-    }
-    if let Some(e) = first_error {
-        return Err(e);
-    }
-    let mut merged = merged.expect("count > 1 shards ran");
-    merged.wall_ms = ms(started);
-    merged.shard_index = None;
-    // The shards share one file system: each shard's own count overlaps the others'.
-    merged.s3 = s3_usage(&backend, s3_before);
-    Ok(merged)
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        let mut merged = merged.expect("count > 1 shards ran");
+        merged.wall_ms = ms(started);
+        merged.shard_index = None;
+        // The shards share one file system: each shard's own count overlaps the others'.
+        merged.s3 = s3_usage(&backend, s3_before);
+        Ok(merged)
+    };
+    within_limit(&limit_rt, &limit_backend, shards).await
 }
 
 enum Failure {
@@ -260,12 +308,22 @@ enum Failure {
     Guest(wit::WorkloadError),
 }
 
+/// What the core needs to know of the store behind its file system.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum StoreKind {
+    /// A real file system: renames are atomic, directories exist until removed.
+    Directory,
+    /// S3: PutObject shows an object only once it is whole; directories are prefixes that
+    /// vanish with their last key.
+    S3,
+}
+
 async fn call<T: Send>(
     store: &mut Store<T>,
     instance: &Docproc,
     job: &Job,
     shard: Shard,
-    atomic_writes: bool,
+    kind: StoreKind,
 ) -> wasmtime::Result<Result<Report, wit::WorkloadError>> {
     let api = instance.docproc_core_workloads();
     let shard = wit::Shard {
@@ -286,7 +344,8 @@ async fn call<T: Send>(
                     owner: c.owner.clone(),
                     lease_ms: c.lease_ms,
                 }),
-                atomic_writes,
+                whole_file_writes: kind == StoreKind::S3,
+                prefix_directories: kind == StoreKind::S3,
             };
             api.call_process_inbox(&mut *store, &options)
                 .await?
@@ -338,6 +397,7 @@ fn classify(
             Err(Failure::Host(
                 HostError::Timeout {
                     seconds: rt.options.timeout.as_secs_f64(),
+                    pending: Vec::new(),
                 }
                 .into(),
             ))

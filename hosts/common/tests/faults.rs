@@ -273,3 +273,84 @@ async fn a_document_gone_between_list_and_read_is_left_alone() {
     assert_eq!(documents(&again).processed, 1);
     assert_eq!(assert_nothing_lost(&b, &docs).await, docs.len());
 }
+
+/// A server that takes requests and then holds the responses must not hang a run: the time
+/// limit covers waits on S3 as well as the core's own work, the error names what was still
+/// unanswered, nothing is lost, and a rerun against a healthy server finishes the job.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_held_response_ends_the_run_at_its_time_limit_and_a_rerun_finishes() {
+    let b = bucket("faults-held").await;
+    let docs = seed(&b, 6).await;
+    let held = "doc-0004.txt";
+    let (proxy, s3) = through_proxy(&b, Plan::default()).await;
+    proxy.set_plan(Plan {
+        rules: vec![
+            Rule::new(Fault::Stall(Duration::from_secs(600)))
+                .method("GET")
+                .path_contains(&format!("inbox/{held}"))
+                .times(u32::MAX),
+        ],
+        ..Plan::default()
+    });
+    let limit = Duration::from_secs(3);
+    let rt = docproc_host::Runtime::new(
+        &docproc_host::ComponentSource::Embedded,
+        docproc_host::RuntimeOptions {
+            timeout: limit,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let err = run(&rt, &Backend::S3(s3.clone()), &process(), Shard::ALL)
+        .await
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(
+        took < limit + Duration::from_secs(2),
+        "stopped {took:?} after start"
+    );
+    let message = format!("{err:#}");
+    assert!(message.contains("3s time limit"), "{message}");
+    assert!(
+        message.contains(&format!("GetObject s3://{}/inbox/{held}", b.name)),
+        "the request and key are named: {message}"
+    );
+    assert_eq!(
+        docproc_host::error::exit_code_of(&err),
+        docproc_host::ExitCode::Failed
+    );
+    assert!(proxy.stats().stall >= 1);
+    assert!(assert_nothing_lost(&b, &docs).await < docs.len());
+
+    // The stopped run's claim on the held document is a dead host's claim: a rerun with
+    // no one else about takes it over at once, as after a crash.
+    proxy.set_plan(Plan::default());
+    let rerun = Job::ProcessInbox {
+        root: String::new(),
+        chunk_size: 0,
+        claims: Some(docproc_host::Claims {
+            lease_ms: 0,
+            ..Default::default()
+        }),
+    };
+    run(&runtime(), &Backend::S3(s3), &rerun, Shard::ALL)
+        .await
+        .unwrap();
+    assert_eq!(assert_nothing_lost(&b, &docs).await, docs.len());
+}
+
+/// AWS answers a HEAD of a missing key with 403 to a role that may not list the bucket
+/// without a prefix (docproc's own least-privilege role): lookups of absent paths must still
+/// come out as "absent", so the whole job runs under such a role.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_head_refused_as_aws_refuses_a_prefix_scoped_role() {
+    let b = bucket("faults-head-403").await;
+    let docs = seed(&b, 5).await;
+    let rules = vec![Rule::new(Fault::AccessDenied).method("HEAD").times(u32::MAX)];
+    let (proxy, _, report) = process_through(&b, rules).await;
+    let r = documents(&report);
+    assert_eq!((r.processed, r.failed), (5, 0), "{r:?}");
+    assert_eq!(assert_nothing_lost(&b, &docs).await, docs.len());
+    assert!(proxy.stats().access_denied >= 1, "{:?}", proxy.stats());
+}

@@ -101,7 +101,20 @@ impl Event {
         }
     }
 
+    /// Paths relative to the function's root, as the event gives them.
+    fn paths(&self) -> Vec<&str> {
+        match self {
+            Event::Status { root } | Event::Process { root, .. } | Event::Walk { root, .. } => {
+                vec![root]
+            }
+            Event::Hash { root, out_dir, .. } => vec![root, out_dir],
+        }
+    }
+
     pub fn plan(self) -> Result<Plan, String> {
+        for path in self.paths() {
+            docproc_host::local::check_relative(path).map_err(|e| format!("bad event: {e}"))?;
+        }
         let (job, count, only) = match self {
             Event::Status { root } => return Ok(Plan::Status { root }),
             Event::Process {

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use docproc_host::runtime::CacheOutcome;
+use docproc_host::HostError;
 use docproc_host::status::Status;
 use docproc_host::{Backend, RunReport, Runtime, RuntimeOptions, Shard};
 use serde::Serialize;
@@ -263,7 +264,22 @@ async fn execute(
     backend: &Arc<Backend>,
     plan: Plan,
 ) -> Result<(Option<RunReport>, Option<Status>), HandlerError> {
-    let failed = |e: anyhow::Error| HandlerError::new(ErrorKind::RunFailed, format!("{e:#}"));
+    let failed = |e: anyhow::Error| {
+        // A root that a symlink leads out of is only found once the mount is looked at,
+        // but it is the event's fault all the same.
+        let outside = e.chain().any(|c| {
+            matches!(
+                c.downcast_ref::<HostError>(),
+                Some(HostError::OutsideRoot { .. })
+            )
+        });
+        let kind = if outside {
+            ErrorKind::BadEvent
+        } else {
+            ErrorKind::RunFailed
+        };
+        HandlerError::new(kind, format!("{e:#}"))
+    };
     let report = match plan {
         Plan::Status { root } => {
             let status = docproc_host::status::status(backend, &root).await;

@@ -282,3 +282,41 @@ async fn refusals_say_why_log_it_and_change_nothing() {
         assert_eq!(tree(dir.path()), before, "{event} changed the mount");
     }
 }
+
+/// Paths in an event stay inside the mount, as the guest's own paths do: `..`, an absolute
+/// path and a symlink out of the mount are refused as bad events, and nothing outside is
+/// listed. Inside the mount, a symlink to a directory of the mount still works.
+#[tokio::test]
+async fn event_paths_never_lead_out_of_the_mount() {
+    let outer = tempfile::tempdir().unwrap();
+    let mount = outer.path().join("mnt/docs");
+    docproc_host::seed::seed_inbox(&mount, 3, 1).unwrap();
+    let secret = outer.path().join("secret");
+    docproc_host::seed::seed_inbox(&secret, 2, 1).unwrap();
+    std::os::unix::fs::symlink(&secret, mount.join("escape")).unwrap();
+    std::os::unix::fs::symlink(mount.join("inbox"), mount.join("alias")).unwrap();
+    let st = state(Ok(BackendConfig::Mount(mount.clone())));
+    let before = tree(outer.path());
+    let secret_root = secret.display().to_string();
+    for event in [
+        json!({"mode": "status", "root": "../../secret"}),
+        json!({"mode": "status", "root": "a/../../secret"}),
+        json!({"mode": "status", "root": secret_root}),
+        json!({"mode": "status", "root": "escape"}),
+        json!({"mode": "process", "root": "../../secret"}),
+        json!({"mode": "walk", "root": "/"}),
+        json!({"mode": "hash", "out_dir": "../digests"}),
+    ] {
+        let (_, r) = invoke(&st, "confined", event.clone()).await;
+        let e = r.expect_err(&event.to_string());
+        assert_eq!(e.kind, ErrorKind::BadEvent, "{event}: {e}");
+        assert!(e.message.contains("outside the root"), "{event}: {e}");
+        assert!(!e.message.contains("doc-0001"), "{event} listed: {e}");
+    }
+    assert_eq!(tree(outer.path()), before, "nothing changed anywhere");
+
+    // The mount's own layout is still served.
+    let (_, r) = invoke(&st, "inside", json!({"mode": "status", "root": "./"})).await;
+    let v = to_json(&r.unwrap());
+    assert_eq!(v["status"]["inbox"]["count"], 3);
+}

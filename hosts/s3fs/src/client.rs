@@ -1,12 +1,45 @@
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_s3::config::SharedHttpClient;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode};
 
 /// Attempts per request, the first included, before an error reaches the caller.
 const MAX_ATTEMPTS: u32 = 5;
+
+/// How long one S3 request may take, chosen for AWS. A connection opens in milliseconds
+/// within a region; 5 s is many lost SYNs. Response headers come within a second even
+/// for a 5 GiB CopyObject (S3 answers 200 at once and sends the result when the copy is
+/// done), so 30 s without them is a server that stopped answering. The largest response
+/// docproc waits on whole is that copy's, at S3's internal copy rate of several hundred
+/// MiB/s: 5 minutes bounds it. A body read (an 8 MiB ranged GET) gets the same read bound
+/// from `Inner::get_range`. A timed-out attempt is retried like any transient error.
+pub const S3_TIMEOUTS: S3Timeouts = S3Timeouts {
+    connect: Duration::from_secs(5),
+    read: Duration::from_secs(30),
+    attempt: Duration::from_secs(300),
+};
+
+#[derive(Debug, Clone, Copy)]
+pub struct S3Timeouts {
+    pub connect: Duration,
+    /// From a request sent to its response's first byte.
+    pub read: Duration,
+    /// One attempt, first byte of the request to last byte of the response.
+    pub attempt: Duration,
+}
+
+impl S3Timeouts {
+    pub fn config(&self) -> TimeoutConfig {
+        TimeoutConfig::builder()
+            .connect_timeout(self.connect)
+            .read_timeout(self.read)
+            .operation_attempt_timeout(self.attempt)
+            .build()
+    }
+}
 
 /// A client from the standard AWS chain (environment variables, profiles, SSO, IMDS, ...),
 /// with standard-mode retries (5 attempts, exponential backoff with jitter) so throttling
@@ -25,6 +58,7 @@ pub async fn client_from_env(
         .with_max_backoff(Duration::from_secs(5));
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client())
+        .timeout_config(S3_TIMEOUTS.config())
         .retry_config(retry);
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_owned()));

@@ -41,7 +41,7 @@ use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-pub use client::{client_from_env, http_client};
+pub use client::{S3_TIMEOUTS, S3Timeouts, client_from_env, http_client};
 pub use error::FsError;
 pub use metrics::MetricsSnapshot;
 pub use prefetch::Reader;
@@ -257,6 +257,11 @@ impl S3Fs {
 
     pub fn metrics(&self) -> MetricsSnapshot {
         self.inner.metrics.snapshot()
+    }
+
+    /// Requests sent and not answered yet, oldest first, as "GetObject <key>".
+    pub fn in_flight(&self) -> Vec<String> {
+        self.inner.metrics.in_flight()
     }
 
     /// Keys (or, for a whole subtree, common prefixes) listings left out of the view because

@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Request counters, one per S3 request kind, counted when a request is issued (SDK retries
@@ -16,6 +18,22 @@ pub(crate) struct Metrics {
     pub abort_multipart: AtomicU64,
     pub bytes_read: AtomicU64,
     pub bytes_written: AtomicU64,
+    /// Requests sent and not yet answered, by a sequence number: what a run that is stopped
+    /// for taking too long was waiting on.
+    in_flight: Mutex<BTreeMap<u64, (&'static str, String)>>,
+    next_request: AtomicU64,
+}
+
+/// A request on the wire, from [`Metrics::start`] until dropped.
+pub(crate) struct InFlight<'a> {
+    metrics: &'a Metrics,
+    id: u64,
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.metrics.in_flight_map().remove(&self.id);
+    }
 }
 
 /// A point-in-time copy of the counters; subtract two to measure one operation.
@@ -36,8 +54,25 @@ pub struct MetricsSnapshot {
 }
 
 impl Metrics {
-    pub fn inc(counter: &AtomicU64) {
+    /// Counts a request of kind `counter` (S3 operation `op` on `key`) and tracks it as in
+    /// flight until the returned guard is dropped.
+    pub fn start<'a>(&'a self, counter: &AtomicU64, op: &'static str, key: &str) -> InFlight<'a> {
         counter.fetch_add(1, Ordering::Relaxed);
+        let id = self.next_request.fetch_add(1, Ordering::Relaxed);
+        self.in_flight_map().insert(id, (op, key.to_owned()));
+        InFlight { metrics: self, id }
+    }
+
+    /// "GetObject inbox/a.txt", oldest first.
+    pub fn in_flight(&self) -> Vec<String> {
+        self.in_flight_map()
+            .values()
+            .map(|(op, key)| format!("{op} {key}"))
+            .collect()
+    }
+
+    fn in_flight_map(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, (&'static str, String)>> {
+        self.in_flight.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub fn add(counter: &AtomicU64, n: u64) {

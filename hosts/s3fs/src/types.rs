@@ -50,7 +50,7 @@ pub struct DirEntry {
 pub enum CreateMode {
     Create,
     Truncate,
-    /// Fails with `Exists` if the key exists: checked when opening (HEAD) and enforced again
-    /// by the upload itself (`If-None-Match: *`), so a racing writer cannot be overwritten.
+    /// Fails with `Exists` if the key exists, decided by the upload itself
+    /// (`If-None-Match: *`) so a racing writer cannot be overwritten; no lookup is sent first.
     Exclusive,
 }

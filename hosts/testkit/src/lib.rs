@@ -1,5 +1,5 @@
-//! The fixture every test binary shares: one real SeaweedFS server per test binary (from
-//! scripts/s3-server) and a fresh bucket per test. Set DOCPROC_S3_ENV to the env file of a
+//! The fixture every test binary shares: one real S3 server per test binary (SeaweedFS, or
+//! moto with DOCPROC_S3_SERVER=moto; from scripts/s3-server) and a fresh bucket per test. Set DOCPROC_S3_ENV to the env file of a
 //! server already running (`scripts/s3-server start DIR` writes DIR/env) to use it instead.
 
 use std::collections::HashMap;
@@ -24,7 +24,18 @@ pub struct Server {
     pub access_key: String,
     pub secret_key: String,
     pub region: String,
-    pub filer_port: u16,
+    /// "seaweedfs" or "moto" (`DOCPROC_S3_SERVER` picks which one tests start).
+    pub kind: String,
+    /// SeaweedFS's filer, which takes keys its S3 gateway refuses; `None` on moto.
+    pub filer_port: Option<u16>,
+}
+
+impl Server {
+    /// moto behaves as AWS does where SeaweedFS does not (see ../shared notes): prefixes
+    /// vanish with their last key, and keys are stored exactly as sent.
+    pub fn is_moto(&self) -> bool {
+        self.kind == "moto"
+    }
 }
 
 static SERVER: OnceLock<Server> = OnceLock::new();
@@ -55,7 +66,13 @@ impl Server {
             access_key: get("AWS_ACCESS_KEY_ID"),
             secret_key: get("AWS_SECRET_ACCESS_KEY"),
             region: get("AWS_REGION"),
-            filer_port: get("DOCPROC_FILER_PORT").parse().expect("filer port"),
+            kind: env
+                .get("DOCPROC_S3_SERVER")
+                .cloned()
+                .unwrap_or_else(|| "seaweedfs".into()),
+            filer_port: env
+                .get("DOCPROC_FILER_PORT")
+                .map(|p| p.parse().expect("filer port")),
         }
     }
 
@@ -260,10 +277,23 @@ impl TestBucket {
             .len()
     }
 
+    /// Puts a key that is not a path (NUL, over 1,024 bytes) however this server takes it:
+    /// through SeaweedFS's filer, whose S3 gateway refuses such keys, or through S3 itself
+    /// on moto, which stores keys as sent.
+    pub async fn put_unmappable(&self, key: &str, body: &[u8]) {
+        if server().filer_port.is_some() {
+            assert_eq!(self.filer_put(key, body).await, 201, "filer PUT of {key:?}");
+        } else {
+            self.put(key, body.to_vec()).await;
+        }
+    }
+
     /// Writes a key through SeaweedFS's filer HTTP API, which takes keys its S3 gateway
     /// refuses (over 1,024 bytes, NUL). Returns the HTTP status.
     pub async fn filer_put(&self, key: &str, body: &[u8]) -> u16 {
-        let port = server().filer_port;
+        let port = server()
+            .filer_port
+            .expect("filer_put needs SeaweedFS's filer (DOCPROC_S3_SERVER=seaweedfs)");
         let mut path = format!("/buckets/{}/", self.name);
         for &b in key.as_bytes() {
             if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {

@@ -129,7 +129,6 @@ data "aws_iam_policy_document" "before" {
       "s3:AbortMultipartUpload",
       "s3:DeleteObject",
       "s3:GetObject",
-      "s3:ListMultipartUploadParts",
       "s3:PutObject",
     ]
     resources = ["${var.bucket_arn}/${var.before_prefix}*"]

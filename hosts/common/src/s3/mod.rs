@@ -53,40 +53,49 @@ impl S3Backend {
             target.force_path_style,
         )
         .await;
-        if target.create_bucket && client.head_bucket().bucket(&bucket).send().await.is_err() {
-            client
-                .create_bucket()
-                .bucket(&bucket)
-                .send()
-                .await
-                .map_err(|e| {
-                    // S3's own code and message say it best ("InvalidBucketName: ...");
-                    // the SDK's full context is for failures without one.
-                    let why = match e.as_service_error() {
-                        Some(s) => format!(
-                            "{}: {}",
-                            s.code().unwrap_or("error"),
-                            s.message().unwrap_or("")
-                        ),
-                        None => no_answer(&e),
-                    };
-                    anyhow::anyhow!("s3://{bucket}: cannot create the bucket: {why}")
-                })?;
-        }
-        client
-            .head_bucket()
+        // A one-key listing under the prefix, not HeadBucket: AWS authorises HeadBucket as
+        // s3:ListBucket with no s3:prefix, which a role scoped to the prefix is refused.
+        let check = client
+            .list_objects_v2()
             .bucket(&bucket)
+            .prefix(&prefix)
+            .max_keys(1)
             .send()
-            .await
-            .map_err(|e| {
-                let why = match e.raw_response().map(|r| r.status().as_u16()) {
+            .await;
+        match check {
+            Ok(_) => {}
+            Err(e) if target.create_bucket && status_of(&e) == Some(404) => {
+                client
+                    .create_bucket()
+                    .bucket(&bucket)
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        // S3's own code and message say it best ("InvalidBucketName: ...");
+                        // the SDK's full context is for failures without one.
+                        let why = match e.as_service_error() {
+                            Some(s) => format!(
+                                "{}: {}",
+                                s.code().unwrap_or("error"),
+                                s.message().unwrap_or("")
+                            ),
+                            None => no_answer(&e),
+                        };
+                        anyhow::anyhow!("s3://{bucket}: cannot create the bucket: {why}")
+                    })?;
+            }
+            Err(e) => {
+                let why = match status_of(&e) {
                     Some(404) => "no such bucket".to_string(),
-                    Some(403) => "access denied (check credentials and policy)".to_string(),
+                    Some(403) => format!(
+                        "access denied to s3:ListBucket under '{prefix}' (check credentials and policy)"
+                    ),
                     Some(code) => format!("HTTP {code}"),
                     None => no_answer(&e),
                 };
-                anyhow::anyhow!("s3://{bucket}: {why}")
-            })?;
+                anyhow::bail!("s3://{bucket}: {why}");
+            }
+        }
         let mut config = Config {
             bucket,
             prefix,
@@ -106,6 +115,10 @@ impl S3Backend {
             format!("{}/{rel}", self.url)
         }
     }
+}
+
+fn status_of<E>(e: &aws_sdk_s3::error::SdkError<E>) -> Option<u16> {
+    e.raw_response().map(|r| r.status().as_u16())
 }
 
 /// Why a request got no answer, in words a user can act on.

@@ -6,7 +6,6 @@ use aws_sdk_s3::types::EncodingType;
 
 use super::{size_of, system_time};
 use crate::error::s3_error;
-use crate::metrics::Metrics;
 use crate::{FsError, Inner};
 
 #[derive(Debug, Clone)]
@@ -77,7 +76,7 @@ impl Inner {
         token: Option<String>,
         max_keys: Option<i32>,
     ) -> Result<ListPage, FsError> {
-        Metrics::inc(&self.metrics.list);
+        let _req = self.metrics.start(&self.metrics.list, "ListObjectsV2", prefix);
         let mut req = self
             .client
             .list_objects_v2()

@@ -43,7 +43,7 @@ struct BodyError(FsError);
 
 impl Inner {
     pub(crate) async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, FsError> {
-        Metrics::inc(&self.metrics.head);
+        let _req = self.metrics.start(&self.metrics.head, "HeadObject", key);
         match self
             .client
             .head_object()
@@ -58,8 +58,28 @@ impl Inner {
                 etag: out.e_tag().map(str::to_owned),
             })),
             Err(err) if is_not_found(&err) => Ok(None),
-            Err(err) => Err(s3_error("HeadObject", key, err)),
+            Err(err) => match s3_error("HeadObject", key, err) {
+                // AWS answers 403, not 404, for a missing key to a caller that may not list
+                // the bucket as a whole, as a role scoped by s3:prefix may not. A listing
+                // under the key, which such a role may send, tells what is there.
+                FsError::Denied { .. } => self.listed(key).await,
+                e => Err(e),
+            },
         }
+    }
+
+    /// What a listing says of exactly `key`.
+    async fn listed(&self, key: &str) -> Result<Option<ObjectMeta>, FsError> {
+        let page = self.list_page(key, true, None, Some(1)).await?;
+        Ok(page
+            .objects
+            .into_iter()
+            .find(|o| o.key == key)
+            .map(|o| ObjectMeta {
+                size: o.size,
+                mtime: o.mtime,
+                etag: o.etag,
+            }))
     }
 
     /// Bytes `[start, end)` of `key`. With `etag`, a changed object fails instead of mixing
@@ -98,7 +118,7 @@ impl Inner {
         etag: Option<&str>,
     ) -> Result<Result<Bytes, FsError>, BodyError> {
         debug_assert!(start < end);
-        Metrics::inc(&self.metrics.get);
+        let _req = self.metrics.start(&self.metrics.get, "GetObject", key);
         let out = self
             .client
             .get_object()
@@ -118,10 +138,16 @@ impl Inner {
             }
             Err(err) => return Ok(Err(s3_error("GetObject", key, err))),
         };
-        let data = out
-            .body
-            .collect()
+        // The SDK's timeouts end with the headers; a body that stops flowing is bounded here.
+        let read = crate::S3_TIMEOUTS.read;
+        let data = tokio::time::timeout(read, out.body.collect())
             .await
+            .map_err(|_| {
+                BodyError(FsError::io(
+                    key,
+                    format!("GetObject: body not received within {read:?}"),
+                ))
+            })?
             .map_err(|err| BodyError(FsError::io(key, format!("GetObject: reading body: {err}"))))?
             .into_bytes();
         Metrics::add(&self.metrics.bytes_read, data.len() as u64);
@@ -145,7 +171,7 @@ impl Inner {
         body: Bytes,
         exclusive: bool,
     ) -> Result<Option<String>, FsError> {
-        Metrics::inc(&self.metrics.put);
+        let _req = self.metrics.start(&self.metrics.put, "PutObject", key);
         let len = body.len() as u64;
         let out = self
             .client
@@ -162,7 +188,7 @@ impl Inner {
     }
 
     pub(crate) async fn delete(&self, key: &str) -> Result<(), FsError> {
-        Metrics::inc(&self.metrics.delete);
+        let _req = self.metrics.start(&self.metrics.delete, "DeleteObject", key);
         self.client
             .delete_object()
             .bucket(&self.bucket)
@@ -182,7 +208,7 @@ impl Inner {
         if keys.len() == 1 {
             return self.delete(first).await;
         }
-        Metrics::inc(&self.metrics.delete);
+        let _req = self.metrics.start(&self.metrics.delete, "DeleteObjects", first);
         let objects = keys
             .iter()
             .map(|k| ObjectIdentifier::builder().key(k).build())
@@ -216,7 +242,7 @@ impl Inner {
     }
 
     pub(crate) async fn copy(&self, from: &str, to: &str) -> Result<Option<String>, FsError> {
-        Metrics::inc(&self.metrics.copy);
+        let _req = self.metrics.start(&self.metrics.copy, "CopyObject", to);
         let out = self
             .client
             .copy_object()

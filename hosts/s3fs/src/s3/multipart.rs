@@ -11,7 +11,7 @@ use crate::{FsError, Inner};
 
 impl Inner {
     pub(crate) async fn create_multipart(&self, key: &str) -> Result<String, FsError> {
-        Metrics::inc(&self.metrics.create_multipart);
+        let _req = self.metrics.start(&self.metrics.create_multipart, "CreateMultipartUpload", key);
         let out = self
             .client
             .create_multipart_upload()
@@ -32,7 +32,7 @@ impl Inner {
         part_number: i32,
         body: Bytes,
     ) -> Result<CompletedPart, FsError> {
-        Metrics::inc(&self.metrics.upload_part);
+        let _req = self.metrics.start(&self.metrics.upload_part, "UploadPart", key);
         let len = body.len() as u64;
         let out = self
             .client
@@ -61,7 +61,7 @@ impl Inner {
         part_number: i32,
         (start, end): (u64, u64),
     ) -> Result<CompletedPart, FsError> {
-        Metrics::inc(&self.metrics.copy);
+        let _req = self.metrics.start(&self.metrics.copy, "UploadPartCopy", to);
         let out = self
             .client
             .upload_part_copy()
@@ -93,7 +93,7 @@ impl Inner {
         parts: Vec<CompletedPart>,
         exclusive: bool,
     ) -> Result<Option<String>, FsError> {
-        Metrics::inc(&self.metrics.complete_multipart);
+        let _req = self.metrics.start(&self.metrics.complete_multipart, "CompleteMultipartUpload", key);
         let out = self
             .client
             .complete_multipart_upload()
@@ -113,7 +113,7 @@ impl Inner {
     }
 
     pub(crate) async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), FsError> {
-        Metrics::inc(&self.metrics.abort_multipart);
+        let _req = self.metrics.start(&self.metrics.abort_multipart, "AbortMultipartUpload", key);
         self.client
             .abort_multipart_upload()
             .bucket(&self.bucket)
