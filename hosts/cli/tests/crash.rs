@@ -113,7 +113,7 @@ fn kill_9_during_process_over_a_directory_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_9_during_process_over_s3_loses_nothing() {
-    let docs = documents(30, 7);
+    let docs = documents(120, 7);
     let names: Vec<String> = docs.iter().map(|(n, _)| n.clone()).collect();
     let b = bucket("crash-s3").await;
     let seed = |prefix: String| {
