@@ -147,7 +147,10 @@ async fn within_limit<T>(
     if matches!(backend, Backend::Local(_)) {
         return work.await;
     }
-    match tokio::time::timeout(rt.options.timeout, work).await {
+    // Pinned here, not moved into the timer: the requests in flight must still be in flight
+    // when the error names them, so the work is dropped only after that.
+    let mut work = std::pin::pin!(work);
+    match tokio::time::timeout(rt.options.timeout, work.as_mut()).await {
         Ok(result) => result,
         Err(_) => Err(HostError::Timeout {
             seconds: rt.options.timeout.as_secs_f64(),
