@@ -26,6 +26,7 @@
 
 mod client;
 mod error;
+pub mod iam;
 mod memory;
 mod metrics;
 mod namespace;
