@@ -47,8 +47,11 @@ demo-s3: build ## The main job over a local S3 server (SeaweedFS on 127.0.0.1), 
 	scripts/s3-server start "$$dir" >/dev/null; set -a; . "$$dir/env"; set +a; \
 	AWS_EC2_METADATA_DISABLED=true $(DOCPROC) demo --s3 s3://docproc-demo/run
 
-test: component ## Every test: Rust (starts the local S3 server by itself) and the Terraform checks
-	cargo test --locked --release --workspace --all-targets
+# Every S3 test runs twice: on SeaweedFS, and on moto, whose prefixes, HEADs and keys behave
+# as AWS's do where SeaweedFS's do not (each test that pins such a behaviour says so).
+test: component ## Every test, over SeaweedFS and then moto (each started by the tests), and the Terraform checks
+	DOCPROC_S3_SERVER=seaweedfs cargo test --locked --release --workspace --all-targets
+	DOCPROC_S3_SERVER=moto cargo test --locked --release --workspace --all-targets
 	$(MAKE) --no-print-directory tf-check
 
 lint: component ## rustfmt, clippy

@@ -9,7 +9,9 @@ pub enum HostError {
     NotADir { path: PathBuf },
     /// A path from an event or a flag that would lead out of the directory it is relative
     /// to: absolute, with a `..` component, or through a symlink.
-    #[error("{path}: outside the root: give a path relative to it, without '..', that no symlink leads out of")]
+    #[error(
+        "{path}: outside the root: give a path relative to it, without '..', that no symlink leads out of"
+    )]
     OutsideRoot { path: String },
     #[error("{path}: cannot read component: {source}")]
     ComponentUnreadable {

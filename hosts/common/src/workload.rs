@@ -190,7 +190,10 @@ async fn run_instance(
             let (mut store, instance) = local::instantiate(rt, dir).await?;
             let instantiate_ms = ms(started);
             let result = call(&mut store, &instance, job, shard, StoreKind::Directory).await;
-            (classify(rt, backend, result, store.data().cap.hit), instantiate_ms)
+            (
+                classify(rt, backend, result, store.data().cap.hit),
+                instantiate_ms,
+            )
         }
         Backend::S3(s3) => {
             let (mut store, instance) = crate::s3::instantiate(rt, s3).await?;

@@ -347,7 +347,11 @@ async fn a_held_response_ends_the_run_at_its_time_limit_and_a_rerun_finishes() {
 async fn every_head_refused_as_aws_refuses_a_prefix_scoped_role() {
     let b = bucket("faults-head-403").await;
     let docs = seed(&b, 5).await;
-    let rules = vec![Rule::new(Fault::AccessDenied).method("HEAD").times(u32::MAX)];
+    let rules = vec![
+        Rule::new(Fault::AccessDenied)
+            .method("HEAD")
+            .times(u32::MAX),
+    ];
     let (proxy, _, report) = process_through(&b, rules).await;
     let r = documents(&report);
     assert_eq!((r.processed, r.failed), (5, 0), "{r:?}");

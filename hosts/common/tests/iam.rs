@@ -167,7 +167,13 @@ async fn every_request_of_every_workload_is_granted_and_nothing_more() {
         let report: RunReport = run(&runtime(), &Backend::S3(s3.clone()), job, Shard::ALL)
             .await
             .unwrap_or_else(|e| panic!("{job:?}: {e:#}"));
-        kinds.extend(report.s3.expect("an S3 run reports its requests").requests.kinds_sent());
+        kinds.extend(
+            report
+                .s3
+                .expect("an S3 run reports its requests")
+                .requests
+                .kinds_sent(),
+        );
     }
     let keys = b.keys().await;
     assert!(keys.iter().any(|k| k.starts_with("before/processed/")));
@@ -222,16 +228,32 @@ async fn every_request_of_every_workload_is_granted_and_nothing_more() {
     assert_eq!(sent, table, "actions granted that no run needed");
 
     // 3. And the grant stops at the prefix: another function's keys stay out of reach.
-    assert!(!allowed(&policy, "s3:GetObject", &format!("{BUCKET_ARN}/other/inbox/a.txt"), None));
+    assert!(!allowed(
+        &policy,
+        "s3:GetObject",
+        &format!("{BUCKET_ARN}/other/inbox/a.txt"),
+        None
+    ));
     assert!(!allowed(&policy, "s3:ListBucket", BUCKET_ARN, Some("")));
-    assert!(!allowed(&policy, "s3:ListBucket", BUCKET_ARN, Some("other/")));
+    assert!(!allowed(
+        &policy,
+        "s3:ListBucket",
+        BUCKET_ARN,
+        Some("other/")
+    ));
 }
 
 #[test]
 fn globs_follow_iam_wildcards() {
-    assert!(glob("arn:aws:s3:::b/before/*", "arn:aws:s3:::b/before/inbox/a"));
+    assert!(glob(
+        "arn:aws:s3:::b/before/*",
+        "arn:aws:s3:::b/before/inbox/a"
+    ));
     assert!(!glob("arn:aws:s3:::b/before/*", "arn:aws:s3:::b/beforex"));
     assert!(glob("a?c", "abc"));
     assert!(!glob("a?c", "ac"));
-    assert_eq!(prefixes_of("before/inbox/a.txt"), ["before/", "before/inbox/"]);
+    assert_eq!(
+        prefixes_of("before/inbox/a.txt"),
+        ["before/", "before/inbox/"]
+    );
 }

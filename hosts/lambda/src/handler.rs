@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
-use docproc_host::runtime::CacheOutcome;
 use docproc_host::HostError;
+use docproc_host::runtime::CacheOutcome;
 use docproc_host::status::Status;
 use docproc_host::{Backend, RunReport, Runtime, RuntimeOptions, Shard};
 use serde::Serialize;

@@ -131,9 +131,8 @@ mod tests {
 
     #[test]
     fn every_kind_maps_to_the_action_aws_authorises_it_by() {
-        let actions = |k: RequestKind| -> Vec<&str> {
-            k.permissions().iter().map(|p| p.action).collect()
-        };
+        let actions =
+            |k: RequestKind| -> Vec<&str> { k.permissions().iter().map(|p| p.action).collect() };
         // HeadObject has no action of its own on AWS.
         assert_eq!(actions(RequestKind::Head), ["s3:GetObject"]);
         assert_eq!(actions(RequestKind::Copy), ["s3:GetObject", "s3:PutObject"]);

@@ -46,6 +46,7 @@ pub use client::{S3_TIMEOUTS, S3Timeouts, client_from_env, http_client};
 pub use error::FsError;
 pub use metrics::MetricsSnapshot;
 pub use prefetch::Reader;
+pub use s3::list::url_decode;
 pub use types::{Attr, CreateMode, DirEntry, Kind};
 pub use upload::Writer;
 

@@ -259,7 +259,9 @@ async fn unmappable_keys_are_skipped_and_reported() {
 
     let double = fs.read_dir("dir/double").await.expect("double");
     if double_slash_kept {
+        // As AWS stores it: "dir/double//" is a prefix with an empty component.
         assert!(double.is_empty());
+        let skipped = fs.skipped_keys();
         assert!(skipped.contains(&"dir/double//".to_owned()), "{skipped:?}");
     } else {
         assert_eq!(names(&double), [("slash.txt", Kind::File)]);

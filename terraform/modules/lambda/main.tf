@@ -133,6 +133,19 @@ resource "aws_lambda_function" "before" {
       condition     = local.lambda_zip_exists
       error_message = "${var.lambda_zip_path} does not exist: run `make lambda` first."
     }
+
+    # Directory markers written through the S3 API show up in S3 Files as
+    # root-owned directories, which a non-root access point cannot write into
+    # (the reference's "Access Point Ownership" trap). So the S3-API function's
+    # keys and the mount's keys never overlap.
+    precondition {
+      condition = var.root_access_enabled || (
+        var.workspace_s3_prefix != "" &&
+        !startswith(var.before_prefix, var.workspace_s3_prefix) &&
+        !startswith(var.workspace_s3_prefix, var.before_prefix)
+      )
+      error_message = "before_prefix (${var.before_prefix}) and the S3 Files workspace (\"${var.workspace_s3_prefix}\") overlap: keep them apart, or the non-root access point meets root-owned directories."
+    }
   }
 
   depends_on = [aws_iam_role_policy.before]

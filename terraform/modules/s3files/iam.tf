@@ -8,7 +8,7 @@ locals {
   partition  = data.aws_partition.current.partition
 
   # The service only touches keys under the file system prefix.
-  object_arn_pattern = "${var.bucket_arn}/${coalesce(var.file_system_prefix, "")}*"
+  object_arn_pattern = "${var.bucket_arn}/${local.fs_prefix}*"
 }
 
 # S3 Files runs on EFS, so the trust names elasticfilesystem.amazonaws.com;

@@ -1,5 +1,6 @@
 locals {
-  fs_prefix = coalesce(var.file_system_prefix, "")
+  # Not coalesce(): Terraform's skips "" too, and fails when nothing is left.
+  fs_prefix = var.file_system_prefix == null ? "" : var.file_system_prefix
 
   # Root access is an explicit opt-in; by default clients are confined to an
   # owned subtree, so S3-API-created (root-owned) prefixes elsewhere cannot

@@ -128,6 +128,7 @@ impl Module {
 
 fn context_of(vars: &Map<String, Value>, locals: &Map<String, Value>) -> Context<'static> {
     let mut ctx = Context::new();
+    declare_functions(&mut ctx);
     ctx.declare_var("var", Value::Object(vars.clone()));
     ctx.declare_var("local", Value::Object(locals.clone()));
     ctx
@@ -176,4 +177,39 @@ pub fn module_inputs(call: &Block, ctx: &Context) -> Map<String, Value> {
         })
         .filter_map(|a| Some((a.key().to_owned(), a.expr().evaluate(ctx).ok()?)))
         .collect()
+}
+
+/// The few Terraform functions the modules' locals and conditions use, as Terraform
+/// defines them.
+fn declare_functions(ctx: &mut Context) {
+    use hcl::eval::{FuncArgs, FuncDef, ParamType};
+    fn text(args: &FuncArgs, i: usize) -> &str {
+        args[i].as_str().unwrap_or_default()
+    }
+    ctx.declare_func(
+        "coalesce",
+        FuncDef::builder()
+            .variadic_param(ParamType::Any)
+            .build(|args| {
+                args.variadic_args()
+                    .find(|v| !v.is_null() && v.as_str() != Some(""))
+                    .cloned()
+                    .ok_or_else(|| "coalesce: no non-null, non-empty argument".to_owned())
+            }),
+    );
+    ctx.declare_func(
+        "trim",
+        FuncDef::builder()
+            .params([ParamType::String, ParamType::String])
+            .build(|args| {
+                let cut: Vec<char> = text(&args, 1).chars().collect();
+                Ok(Value::from(text(&args, 0).trim_matches(cut.as_slice())))
+            }),
+    );
+    ctx.declare_func(
+        "startswith",
+        FuncDef::builder()
+            .params([ParamType::String, ParamType::String])
+            .build(|args| Ok(Value::Bool(text(&args, 0).starts_with(text(&args, 1))))),
+    );
 }

@@ -396,3 +396,74 @@ fn file_system_policy_names_the_roles_that_mount() -> Result<()> {
     );
     Ok(())
 }
+
+/// Whether the before function's precondition that keeps its prefix apart from the keys
+/// behind the S3 Files access point holds, for root defaults plus `overrides`.
+fn s3_api_and_mount_apart(overrides: &[(&str, Value)]) -> Result<bool> {
+    let root = Root::load()?;
+    let mut root_vars = root.module.variables(&Map::new());
+    root_vars.extend(overrides.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
+    let root_ctx = root.module.context(root_vars);
+
+    let (s3files_call, s3files) = root.call_with("aws_s3files_access_point")?;
+    let s3files_vars = s3files.variables(&module_inputs(s3files_call, &root_ctx));
+    let s3files_ctx = s3files.context(s3files_vars.clone());
+    let (_, workspace) = s3files
+        .locals()
+        .find(|(k, _)| *k == "workspace_s3_prefix")
+        .ok_or("s3files has no local workspace_s3_prefix")?;
+    let workspace = workspace
+        .evaluate(&s3files_ctx)
+        .map_err(|e| format!("workspace_s3_prefix: {e}"))?;
+
+    let (lambda_call, lambda) = root.call_with("aws_lambda_function")?;
+    let mut inputs = module_inputs(lambda_call, &root_ctx);
+    inputs.insert("workspace_s3_prefix".into(), workspace);
+    inputs.insert(
+        "root_access_enabled".into(),
+        s3files_vars["allow_root_access"].clone(),
+    );
+    let ctx = lambda.context(lambda.variables(&inputs));
+    let function = lambda.block("resource", &["aws_lambda_function", "before"])?;
+    let lifecycle = nested(function.body(), "lifecycle").ok_or("before: no lifecycle")?;
+    let condition = lifecycle
+        .blocks()
+        .filter(|b| b.identifier() == "precondition")
+        .filter_map(|b| attr(b.body(), "condition"))
+        .find(|c| c.to_string().contains("workspace_s3_prefix"))
+        .ok_or("before: no precondition on the S3 Files workspace")?;
+    match condition.evaluate(&ctx) {
+        Ok(Value::Bool(holds)) => Ok(holds),
+        other => Err(format!("{condition} = {other:?}").into()),
+    }
+}
+
+/// Directory markers the S3-API function writes would show up in S3 Files as root-owned
+/// directories that the non-root access point cannot write into: the plan refuses any
+/// set-up where the two sets of keys overlap.
+#[test]
+fn the_s3_api_prefix_and_the_mount_prefix_never_overlap() -> Result<()> {
+    assert!(s3_api_and_mount_apart(&[])?, "the defaults overlap");
+    let s = |v: &str| Value::from(v);
+    for overlapping in [
+        vec![("before_prefix", s("docproc/"))],
+        vec![("before_prefix", s("docproc/before/"))],
+        vec![("file_system_prefix", s("before/"))],
+        vec![("access_point_root_path", s("/before/in"))],
+    ] {
+        assert!(
+            !s3_api_and_mount_apart(&overlapping)?,
+            "{overlapping:?} overlaps"
+        );
+    }
+    assert!(s3_api_and_mount_apart(&[(
+        "file_system_prefix",
+        s("mnt/")
+    )])?);
+    // A root access point owns everything anyway.
+    assert!(s3_api_and_mount_apart(&[(
+        "allow_root_access",
+        Value::Bool(true)
+    )])?);
+    Ok(())
+}

@@ -33,7 +33,7 @@ impl ListPage {
 
 /// Decodes `encoding-type=url` values: %XX escapes, and '+' for a space as S3 writes it.
 /// A malformed escape is kept as it came.
-pub(crate) fn url_decode(s: &str) -> String {
+pub fn url_decode(s: &str) -> String {
     fn hex(b: u8) -> Option<u8> {
         (b as char).to_digit(16).map(|d| d as u8)
     }
@@ -76,7 +76,9 @@ impl Inner {
         token: Option<String>,
         max_keys: Option<i32>,
     ) -> Result<ListPage, FsError> {
-        let _req = self.metrics.start(&self.metrics.list, "ListObjectsV2", prefix);
+        let _req = self
+            .metrics
+            .start(&self.metrics.list, "ListObjectsV2", prefix);
         let mut req = self
             .client
             .list_objects_v2()

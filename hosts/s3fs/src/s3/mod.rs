@@ -1,7 +1,7 @@
 //! Every S3 request this crate sends, each counted in [`Metrics`] and each failure turned
 //! into an [`FsError`] naming the key. Keys here are full keys (root prefix included).
 
-mod list;
+pub(crate) mod list;
 mod multipart;
 
 use std::time::SystemTime;
@@ -188,7 +188,9 @@ impl Inner {
     }
 
     pub(crate) async fn delete(&self, key: &str) -> Result<(), FsError> {
-        let _req = self.metrics.start(&self.metrics.delete, "DeleteObject", key);
+        let _req = self
+            .metrics
+            .start(&self.metrics.delete, "DeleteObject", key);
         self.client
             .delete_object()
             .bucket(&self.bucket)
@@ -208,7 +210,9 @@ impl Inner {
         if keys.len() == 1 {
             return self.delete(first).await;
         }
-        let _req = self.metrics.start(&self.metrics.delete, "DeleteObjects", first);
+        let _req = self
+            .metrics
+            .start(&self.metrics.delete, "DeleteObjects", first);
         let objects = keys
             .iter()
             .map(|k| ObjectIdentifier::builder().key(k).build())

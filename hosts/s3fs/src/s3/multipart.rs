@@ -11,7 +11,9 @@ use crate::{FsError, Inner};
 
 impl Inner {
     pub(crate) async fn create_multipart(&self, key: &str) -> Result<String, FsError> {
-        let _req = self.metrics.start(&self.metrics.create_multipart, "CreateMultipartUpload", key);
+        let _req = self
+            .metrics
+            .start(&self.metrics.create_multipart, "CreateMultipartUpload", key);
         let out = self
             .client
             .create_multipart_upload()
@@ -32,7 +34,9 @@ impl Inner {
         part_number: i32,
         body: Bytes,
     ) -> Result<CompletedPart, FsError> {
-        let _req = self.metrics.start(&self.metrics.upload_part, "UploadPart", key);
+        let _req = self
+            .metrics
+            .start(&self.metrics.upload_part, "UploadPart", key);
         let len = body.len() as u64;
         let out = self
             .client
@@ -93,7 +97,11 @@ impl Inner {
         parts: Vec<CompletedPart>,
         exclusive: bool,
     ) -> Result<Option<String>, FsError> {
-        let _req = self.metrics.start(&self.metrics.complete_multipart, "CompleteMultipartUpload", key);
+        let _req = self.metrics.start(
+            &self.metrics.complete_multipart,
+            "CompleteMultipartUpload",
+            key,
+        );
         let out = self
             .client
             .complete_multipart_upload()
@@ -113,7 +121,9 @@ impl Inner {
     }
 
     pub(crate) async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), FsError> {
-        let _req = self.metrics.start(&self.metrics.abort_multipart, "AbortMultipartUpload", key);
+        let _req = self
+            .metrics
+            .start(&self.metrics.abort_multipart, "AbortMultipartUpload", key);
         self.client
             .abort_multipart_upload()
             .bucket(&self.bucket)

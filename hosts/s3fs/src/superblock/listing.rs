@@ -86,7 +86,11 @@ impl Inner {
                 continue;
             }
             if name.is_empty() {
-                // This directory's own marker: it exists even if empty.
+                // This directory's own marker: it exists even if empty. A marker with data
+                // (S3 allows it) cannot also be a file, so its bytes are reported, not shown.
+                if object.size > 0 {
+                    self.skip(key, "a key ending in '/' that carries data");
+                }
                 continue;
             }
             if let Some((dir, _)) = name.split_once('/') {
