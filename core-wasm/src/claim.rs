@@ -1,11 +1,21 @@
-//! Claims: how several hosts share one inbox without a coordinator. The
-//! store's exclusive create (O_EXCL on a file system, `If-None-Match: *` on
-//! S3) picks exactly one winner per document.
+//! Claims: how several hosts share one inbox without a coordinator.
+//!
+//! A claim is a file written by exclusive create (O_EXCL on a file system, `If-None-Match: *`
+//! on S3), so the store picks exactly one winner. A document's claims form a chain of links:
+//! `.claims/NAME`, then `.claims-1/NAME`, `.claims-2/NAME`, ... Taking over a claim whose
+//! holder died is the exclusive create of the next link, never a delete and re-create of the
+//! stale one: of all the hosts that see the same link go stale, exactly one wins the next.
+//!
+//! - A holder renews its link while it works, and before it commits a move it checks that
+//!   no next link exists; a holder that lost its claim leaves the document alone.
+//! - Links go only once the document has left `inbox/` (newest first), or, for a document
+//!   left in `inbox/`, only the holder's own link, so the chain a host walks from its start
+//!   always ends at the live claim.
 
 use std::time::Duration;
 
 use crate::clock::rfc3339;
-use crate::fs::{ErrorKind, Fs, FsError, join};
+use crate::fs::{ErrorKind, Fs, FsError, Kind, join};
 
 pub struct ClaimOptions {
     pub owner: String,
@@ -13,12 +23,34 @@ pub struct ClaimOptions {
 }
 
 pub enum Claim {
-    Won(String),
+    Won(Held),
     /// Another live host holds it.
     Held,
 }
 
+/// A claim this host holds: link `generation` of `name`'s chain.
+pub struct Held {
+    root: String,
+    name: String,
+    generation: u32,
+    lease: Duration,
+    /// When the link was last written, by the store's clock as this host reads it.
+    renewed: Duration,
+    body: String,
+}
+
 pub const DIR: &str = ".claims";
+
+fn link_dir(root: &str, generation: u32) -> String {
+    match generation {
+        0 => join(root, DIR),
+        g => join(root, &format!("{DIR}-{g}")),
+    }
+}
+
+fn link(root: &str, name: &str, generation: u32) -> String {
+    join(&link_dir(root, generation), name)
+}
 
 pub fn try_claim<F: Fs>(
     fs: &F,
@@ -26,29 +58,46 @@ pub fn try_claim<F: Fs>(
     name: &str,
     opts: &ClaimOptions,
 ) -> Result<Claim, FsError> {
-    let path = join(&join(root, DIR), name);
     let body = format!(
         "{{\"owner\":{},\"claimed_at\":\"{}\"}}\n",
         serde_json::to_string(&opts.owner).expect("a string serialises"),
         rfc3339(fs.now())
     );
-    // Two rounds: the second after removing a claim whose holder died.
-    for _ in 0..2 {
+    let mut generation = 0;
+    loop {
+        let path = link(root, name, generation);
         match fs.create_new(&path, body.as_bytes()) {
-            Ok(()) => return Ok(Claim::Won(path)),
-            Err(e) if e.kind == ErrorKind::Exists => {
-                if !is_stale(fs, &path, opts.lease)? {
-                    return Ok(Claim::Held);
-                }
-                match fs.remove_file(&path) {
-                    Err(e) if e.kind != ErrorKind::NotFound => return Err(e),
-                    _ => {}
-                }
+            Ok(()) => {
+                return Ok(Claim::Won(Held {
+                    root: root.to_owned(),
+                    name: name.to_owned(),
+                    generation,
+                    lease: opts.lease,
+                    renewed: fs.now(),
+                    body,
+                }));
             }
-            Err(e) => return Err(e),
+            // The first takeover of this generation makes its directory.
+            Err(e) if e.kind == ErrorKind::NotFound && generation > 0 => {
+                fs.create_dir(&link_dir(root, generation))?;
+                continue;
+            }
+            Err(e) if e.kind != ErrorKind::Exists => return Err(e),
+            Err(_) => {}
         }
+        // Walk to the newest link: only its holder counts.
+        let mut newest = generation;
+        while fs.stat(&link(root, name, newest + 1))?.is_some() {
+            newest += 1;
+        }
+        if newest > generation {
+            generation = newest;
+        }
+        if !is_stale(fs, &link(root, name, generation), opts.lease)? {
+            return Ok(Claim::Held);
+        }
+        generation += 1;
     }
-    Ok(Claim::Held)
 }
 
 fn is_stale<F: Fs>(fs: &F, path: &str, lease: Duration) -> Result<bool, FsError> {
@@ -56,7 +105,7 @@ fn is_stale<F: Fs>(fs: &F, path: &str, lease: Duration) -> Result<bool, FsError>
         return Ok(true);
     }
     Ok(match fs.stat(path)? {
-        // Released in the meantime: try again.
+        // Gone since (its document left inbox/): whoever comes next may take it.
         None => true,
         Some(stat) => stat
             .mtime
@@ -64,20 +113,62 @@ fn is_stale<F: Fs>(fs: &F, path: &str, lease: Duration) -> Result<bool, FsError>
     })
 }
 
-/// Removes stale claims whose document has left `inbox/`: what a host that
-/// died between moving a document and releasing its claim leaves behind.
+impl Held {
+    /// Whether this host still holds the claim. Past half the lease it checks that nobody
+    /// took over and renews its link, so a live host on a large document keeps it.
+    pub fn keep<F: Fs>(&mut self, fs: &F) -> Result<bool, FsError> {
+        if fs.now().saturating_sub(self.renewed) < self.lease / 2 {
+            return Ok(true);
+        }
+        if fs
+            .stat(&link(&self.root, &self.name, self.generation + 1))?
+            .is_some()
+        {
+            return Ok(false);
+        }
+        fs.write_file(
+            &link(&self.root, &self.name, self.generation),
+            self.body.as_bytes(),
+        )?;
+        self.renewed = fs.now();
+        Ok(true)
+    }
+
+    /// After the document left `inbox/`: the whole chain up to this link goes.
+    pub fn release_done<F: Fs>(self, fs: &F) -> Result<(), FsError> {
+        for generation in (0..=self.generation).rev() {
+            remove(fs, &link(&self.root, &self.name, generation))?;
+        }
+        Ok(())
+    }
+
+    /// The document stays in `inbox/`: only this host's own link goes, so the next host
+    /// takes over from the older, stale links at once.
+    pub fn release_kept<F: Fs>(self, fs: &F) -> Result<(), FsError> {
+        remove(fs, &link(&self.root, &self.name, self.generation))
+    }
+}
+
+/// Removes stale links whose document has left `inbox/`: what a host that died between
+/// moving a document and releasing its claim leaves behind.
 pub fn sweep<F: Fs>(fs: &F, root: &str, inbox: &str, opts: &ClaimOptions) -> Result<(), FsError> {
-    let dir = join(root, DIR);
-    for entry in fs.read_dir(&dir)? {
-        let path = join(&dir, &entry.name);
-        if fs.stat(&join(inbox, &entry.name))?.is_none() && is_stale(fs, &path, opts.lease)? {
-            release(fs, &path)?;
+    for generation in 0.. {
+        let dir = link_dir(root, generation);
+        let entries = match fs.read_dir(&dir) {
+            Err(e) if e.kind == ErrorKind::NotFound && generation > 0 => return Ok(()),
+            other => other?,
+        };
+        for entry in entries.iter().filter(|e| e.kind == Kind::File) {
+            let path = join(&dir, &entry.name);
+            if fs.stat(&join(inbox, &entry.name))?.is_none() && is_stale(fs, &path, opts.lease)? {
+                remove(fs, &path)?;
+            }
         }
     }
     Ok(())
 }
 
-pub fn release<F: Fs>(fs: &F, path: &str) -> Result<(), FsError> {
+fn remove<F: Fs>(fs: &F, path: &str) -> Result<(), FsError> {
     match fs.remove_file(path) {
         Err(e) if e.kind != ErrorKind::NotFound => Err(e),
         _ => Ok(()),

@@ -8,7 +8,7 @@
 //! as on S3, a crash between the two leaves a fully processed document plus
 //! a stale copy in `inbox/`, which the rerun deletes by finishing the move.)
 
-use crate::claim::{self, Claim, ClaimOptions};
+use crate::claim::{self, Claim, ClaimOptions, Held};
 use crate::clock::{ms_between, rfc3339};
 use crate::count::Counter;
 use crate::fs::{ErrorKind, Fs, FsError, Kind, join, read_small};
@@ -40,6 +40,8 @@ enum DocFailure {
     /// transient error on stat or read): stop the run; the document stays
     /// in `inbox/` for the next one.
     Store(FsError),
+    /// This host was too slow and another took the claim over: the document is theirs.
+    ClaimLost,
 }
 
 pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsError> {
@@ -95,22 +97,22 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
             report.other_shards += 1;
             continue;
         }
-        let held = match &opts.claims {
+        let mut held = match &opts.claims {
             None => None,
             Some(c) => match claim::try_claim(fs, opts.root, &entry.name, c)? {
-                Claim::Won(path) => Some(path),
+                Claim::Won(held) => Some(held),
                 Claim::Held => {
                     report.claimed_elsewhere += 1;
                     continue;
                 }
             },
         };
-        let outcome = match process_one(fs, &dirs, &entry.name, chunk, &mut report) {
+        let outcome = match process_one(fs, &dirs, &entry.name, chunk, held.as_mut(), &mut report) {
             Ok(Some(outcome)) => outcome,
             Ok(None) => {
                 report.vanished += 1;
-                if let Some(path) = held {
-                    claim::release(fs, &path)?;
+                if let Some(held) = held {
+                    held.release_done(fs)?;
                 }
                 continue;
             }
@@ -118,18 +120,23 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
                 let reason = fail_one(fs, &dirs, &entry.name, reason, &mut report)?;
                 Outcome::Failed(reason)
             }
+            // Its links stay for the host that took it over to remove.
+            Err(DocFailure::ClaimLost) => {
+                report.claimed_elsewhere += 1;
+                continue;
+            }
             // The document stays in inbox/ for the next run; let that run
             // have it at once. (A failing store may refuse this too; then
             // the claim expires after its lease.)
             Err(DocFailure::Store(e)) => {
-                if let Some(path) = held {
-                    let _ = claim::release(fs, &path);
+                if let Some(held) = held {
+                    let _ = held.release_kept(fs);
                 }
                 return Err(e);
             }
         };
-        if let Some(path) = held {
-            claim::release(fs, &path)?;
+        if let Some(held) = held {
+            held.release_done(fs)?;
         }
         match &outcome {
             Outcome::Processed(meta) | Outcome::Resumed(meta) => {
@@ -184,8 +191,18 @@ fn process_one<F: Fs>(
     dirs: &Dirs,
     name: &str,
     chunk: usize,
+    mut claim: Option<&mut Held>,
     report: &mut InboxReport,
 ) -> Result<Option<Outcome>, DocFailure> {
+    // Before each step that commits something, and between chunks of a long read.
+    let mut still_ours = || match claim.as_deref_mut() {
+        None => Ok(()),
+        Some(held) => match held.keep(fs) {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(DocFailure::ClaimLost),
+            Err(e) => Err(DocFailure::Store(e)),
+        },
+    };
     let src = join(&dirs.inbox, name);
     let dst = join(&dirs.processed, name);
     let meta_path = join(&dirs.processed, &format!("{name}.meta.json"));
@@ -208,6 +225,7 @@ fn process_one<F: Fs>(
                 _ => {}
             }
         }
+        still_ours()?;
         if !move_doc(fs, &src, &dst)? {
             return Ok(None);
         }
@@ -237,6 +255,7 @@ fn process_one<F: Fs>(
             break;
         }
         offset += bytes.len() as u64;
+        still_ours()?;
         counter
             .feed(&bytes)
             .map_err(|e| DocFailure::Bad(e.to_string()))?;
@@ -257,10 +276,12 @@ fn process_one<F: Fs>(
         processed_at: rfc3339(t),
     };
     let json = serde_json::to_vec_pretty(&meta).expect("metadata serialises");
+    still_ours()?;
     write_atomically(fs, dirs, &dirs.processed, &meta_path, name, &json)
         .map_err(DocFailure::Store)?;
     let t2 = fs.now();
     report.timings.write_meta_ms += ms_between(t, t2);
+    still_ours()?;
     if !move_doc(fs, &src, &dst)? {
         return Ok(None);
     }

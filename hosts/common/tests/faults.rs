@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use docproc_host::report::Outcome;
-use docproc_host::s3::{S3Backend, S3Target};
+use docproc_host::s3::S3Backend;
 use docproc_host::{Backend, Job, Report, Shard, run};
 use docproc_s3proxy::{Fault, Plan, Proxy, Rule};
 use docproc_testkit::{TestBucket, bucket};
@@ -18,14 +18,7 @@ async fn through_proxy(b: &TestBucket, plan: Plan) -> (Proxy, Arc<S3Backend>) {
     let s = support::use_server_credentials();
     let upstream = s.endpoint.trim_start_matches("http://").parse().unwrap();
     let proxy = Proxy::start(upstream, plan).await.unwrap();
-    let target = S3Target {
-        url: format!("s3://{}", b.name),
-        endpoint_url: Some(proxy.endpoint()),
-        region: Some(s.region.clone()),
-        force_path_style: true,
-        create_bucket: false,
-    };
-    let backend = Arc::new(S3Backend::connect(&target, |_| {}).await.unwrap());
+    let backend = support::s3_backend(&b.name, "", Some(proxy.endpoint())).await;
     (proxy, backend)
 }
 

@@ -8,7 +8,6 @@ mod support;
 
 use std::collections::BTreeSet;
 
-use docproc_host::s3::{S3Backend, S3Target};
 use docproc_host::{Backend, Claims, Job, RunReport, Shard, run};
 use docproc_s3fs::iam::{self, Scope};
 use docproc_terraform_wiring::{Module, attr, terraform_dir};
@@ -116,18 +115,6 @@ fn prefixes_of(key: &str) -> Vec<String> {
         .collect()
 }
 
-async fn backend(bucket: &str, prefix: &str) -> std::sync::Arc<S3Backend> {
-    let s = support::use_server_credentials();
-    let target = S3Target {
-        url: format!("s3://{bucket}/{prefix}"),
-        endpoint_url: Some(s.endpoint.clone()),
-        region: Some(s.region.clone()),
-        force_path_style: true,
-        create_bucket: false,
-    };
-    std::sync::Arc::new(S3Backend::connect(&target, |_| {}).await.unwrap())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_request_of_every_workload_is_granted_and_nothing_more() {
     let b = docproc_testkit::bucket("iam-coverage").await;
@@ -145,7 +132,7 @@ async fn every_request_of_every_workload_is_granted_and_nothing_more() {
     )
     .await;
 
-    let s3 = backend(&b.name, prefix.trim_end_matches('/')).await;
+    let s3 = support::s3_backend(&b.name, prefix.trim_end_matches('/'), None).await;
     let jobs = [
         // As the Lambda host runs it: claims on.
         Job::ProcessInbox {

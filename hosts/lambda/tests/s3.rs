@@ -5,23 +5,9 @@ mod support;
 
 use docproc_host::s3::S3Target;
 use docproc_lambda::{BackendConfig, ErrorKind};
-use docproc_testkit::{TestBucket, server};
+use docproc_testkit::{TestBucket, use_server_credentials};
 use serde_json::json;
 use support::{invoke, log_lines, state, to_json};
-
-/// The function takes credentials from the standard AWS chain, as on
-/// Lambda; hand the chain the server's keys once for this process.
-fn use_server_credentials() -> &'static docproc_testkit::Server {
-    let s = server();
-    static CREDS: std::sync::Once = std::sync::Once::new();
-    // SAFETY: set once, before any client of this process reads them.
-    CREDS.call_once(|| unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", &s.access_key);
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", &s.secret_key);
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    });
-    s
-}
 
 fn config(bucket: &str, prefix: &str) -> BackendConfig {
     let s = use_server_credentials();

@@ -344,3 +344,29 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     out.truncate(len);
     out
 }
+
+/// Hands the standard AWS credential chain the test server's keys, once per process: the
+/// hosts under test find credentials as a user's run does.
+pub fn use_server_credentials() -> &'static Server {
+    let s = server();
+    static CREDS: std::sync::Once = std::sync::Once::new();
+    // SAFETY: set once, before any client of this process reads them.
+    CREDS.call_once(|| unsafe {
+        std::env::set_var("AWS_ACCESS_KEY_ID", &s.access_key);
+        std::env::set_var("AWS_SECRET_ACCESS_KEY", &s.secret_key);
+        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    });
+    s
+}
+
+/// The names in a local directory, sorted; none when it does not exist.
+pub fn names(dir: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}

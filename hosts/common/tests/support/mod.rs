@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
+use docproc_host::s3::{S3Backend, S3Target};
 use docproc_host::{ComponentSource, Runtime, RuntimeOptions};
 
 pub fn runtime() -> Arc<Runtime> {
@@ -31,32 +32,23 @@ pub fn write(root: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
     std::fs::write(path, bytes).unwrap();
 }
 
-pub fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    v.sort();
-    v
-}
+pub use docproc_testkit::{names, use_server_credentials};
 
 pub fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The host takes credentials from the standard AWS chain, as a user's
-/// run does; hand the chain the server's keys once for this process.
-pub fn use_server_credentials() -> &'static docproc_testkit::Server {
-    let s = docproc_testkit::server();
-    static CREDS: std::sync::Once = std::sync::Once::new();
-    // SAFETY: set once, before any client of this process reads them.
-    CREDS.call_once(|| unsafe {
-        std::env::set_var("AWS_ACCESS_KEY_ID", &s.access_key);
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", &s.secret_key);
-        std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
-    });
-    s
+/// A host's own connection to `s3://bucket/prefix`, through `endpoint` (a fault proxy) or
+/// straight to the test server; each call is a separate host with its own cache.
+pub async fn s3_backend(bucket: &str, prefix: &str, endpoint: Option<String>) -> Arc<S3Backend> {
+    let s = use_server_credentials();
+    let target = S3Target {
+        url: format!("s3://{bucket}/{prefix}"),
+        endpoint_url: Some(endpoint.unwrap_or_else(|| s.endpoint.clone())),
+        region: Some(s.region.clone()),
+        force_path_style: true,
+        create_bucket: false,
+    };
+    Arc::new(S3Backend::connect(&target, |_| {}).await.unwrap())
 }

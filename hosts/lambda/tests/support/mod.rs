@@ -83,16 +83,7 @@ pub fn to_json(response: &Response) -> Value {
     serde_json::to_value(response).unwrap()
 }
 
-pub fn names(dir: &Path) -> Vec<String> {
-    let mut v: Vec<String> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect(),
-        Err(_) => Vec::new(),
-    };
-    v.sort();
-    v
-}
+pub use docproc_testkit::names;
 
 /// Every file below `root`, relative, sorted: a snapshot to prove that a
 /// refused invocation changed nothing.

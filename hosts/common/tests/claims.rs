@@ -1,0 +1,195 @@
+//! Claims left by a host that died, taken over by several hosts at once: exactly one of them
+//! gets each document, over a directory and over S3, trial after trial.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
+use docproc_host::report::Outcome;
+use docproc_host::{Backend, Claims, Job, Report, Shard, run};
+use docproc_testkit::TestBucket;
+use support::runtime;
+
+const HOSTS: usize = 3;
+const DOCS: usize = 40;
+const TRIALS: usize = 10;
+const LEASE: Duration = Duration::from_millis(1000);
+
+fn dead_claim() -> &'static [u8] {
+    b"{\"owner\":\"a host that died\",\"claimed_at\":\"2026-01-01T00:00:00.000Z\"}\n"
+}
+
+/// Runs `HOSTS` hosts at once over `backends` (one each, as separate machines would) and
+/// returns how often each document was processed.
+async fn race(backends: Vec<Backend>) -> BTreeMap<String, u32> {
+    let mut tasks = Vec::new();
+    for (i, backend) in backends.into_iter().enumerate() {
+        tasks.push(tokio::spawn(async move {
+            let job = Job::ProcessInbox {
+                root: String::new(),
+                chunk_size: 0,
+                claims: Some(Claims {
+                    owner: format!("host-{i}"),
+                    lease_ms: LEASE.as_millis() as u64,
+                }),
+            };
+            run(&runtime(), &backend, &job, Shard::ALL)
+                .await
+                .expect("a racing host's run")
+        }));
+    }
+    let mut done = BTreeMap::new();
+    for task in tasks {
+        let Report::ProcessInbox(r) = task.await.unwrap().report else {
+            unreachable!()
+        };
+        for d in r.documents {
+            if matches!(d.outcome, Outcome::Processed(_) | Outcome::Resumed(_)) {
+                *done.entry(d.name).or_insert(0) += 1;
+            }
+        }
+    }
+    done
+}
+
+fn assert_each_once(trial: usize, done: &BTreeMap<String, u32>) {
+    let twice: Vec<_> = done.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(
+        twice.is_empty(),
+        "trial {trial}: done twice over: {twice:?}"
+    );
+    assert_eq!(done.len(), DOCS, "trial {trial}: {done:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hosts_racing_for_dead_claims_in_a_directory_take_each_document_once() {
+    for trial in 0..TRIALS {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for (name, text) in docproc_host::seed::documents(DOCS, trial as u64) {
+            support::write(root, &format!("inbox/{name}"), text);
+            support::write(root, &format!(".claims/{name}"), dead_claim());
+        }
+        tokio::time::sleep(LEASE + Duration::from_millis(200)).await;
+        let done = race(vec![Backend::Local(root.into()); HOSTS]).await;
+        assert_each_once(trial, &done);
+        assert!(support::names(&root.join("inbox")).is_empty());
+        assert_no_links_left(root);
+    }
+}
+
+fn assert_no_links_left(root: &Path) {
+    for entry in std::fs::read_dir(root).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".claims") {
+            assert_eq!(
+                support::names(&entry.path()),
+                Vec::<String>::new(),
+                "{name}"
+            );
+        }
+    }
+}
+
+async fn host(b: &TestBucket) -> Backend {
+    Backend::S3(support::s3_backend(&b.name, "", None).await)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hosts_racing_for_dead_claims_in_s3_take_each_document_once() {
+    for trial in 0..TRIALS {
+        let b = docproc_testkit::bucket("claims-race").await;
+        for (name, text) in docproc_host::seed::documents(DOCS, trial as u64) {
+            b.put(&format!("inbox/{name}"), text.into_bytes()).await;
+            b.put(&format!(".claims/{name}"), dead_claim().to_vec())
+                .await;
+        }
+        tokio::time::sleep(LEASE + Duration::from_millis(200)).await;
+        let mut hosts = Vec::new();
+        for _ in 0..HOSTS {
+            hosts.push(host(&b).await);
+        }
+        let done = race(hosts).await;
+        assert_each_once(trial, &done);
+        let keys = b.keys().await;
+        assert!(
+            keys.iter()
+                .all(|k| !k.starts_with("inbox/") || k == "inbox/"),
+            "{keys:?}"
+        );
+        let links: Vec<_> = keys
+            .iter()
+            .filter(|k| k.starts_with(".claims") && !k.ends_with('/'))
+            .collect();
+        assert!(links.is_empty(), "trial {trial}: links left: {links:?}");
+    }
+}
+
+/// A host whose document takes longer than its lease renews its claim: nobody takes it over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_host_slower_than_its_lease_keeps_its_claim() {
+    let b = docproc_testkit::bucket("claims-slow").await;
+    // Every request of the slow host takes 250 ms, so its run outlasts the 2 s lease; the
+    // longest wait between two of its renewals is a few requests.
+    b.put("inbox/big.txt", "word ".repeat(40_000).into_bytes())
+        .await;
+    let s = support::use_server_credentials();
+    let upstream = s.endpoint.trim_start_matches("http://").parse().unwrap();
+    let proxy = docproc_s3proxy::Proxy::start(
+        upstream,
+        docproc_s3proxy::Plan {
+            latency: Duration::from_millis(250),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let slow = Backend::S3(support::s3_backend(&b.name, "", Some(proxy.endpoint())).await);
+    let lease = Duration::from_millis(2000);
+    let job = |owner: &str| Job::ProcessInbox {
+        root: String::new(),
+        chunk_size: 0,
+        claims: Some(Claims {
+            owner: owner.into(),
+            lease_ms: lease.as_millis() as u64,
+        }),
+    };
+    let slow_run = {
+        let job = job("slow");
+        tokio::spawn(async move { run(&runtime(), &slow, &job, Shard::ALL).await.unwrap() })
+    };
+    // Once the slow host holds its claim, others keep trying while it works.
+    while b.get(".claims/big.txt").await.is_none() {
+        assert!(!slow_run.is_finished(), "the slow host never claimed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let fast = host(&b).await;
+    let mut others = Vec::new();
+    let started = std::time::Instant::now();
+    while !slow_run.is_finished() {
+        tokio::time::sleep(lease / 4).await;
+        let r = run(&runtime(), &fast, &job("fast"), Shard::ALL)
+            .await
+            .unwrap();
+        let Report::ProcessInbox(r) = r.report else {
+            unreachable!()
+        };
+        others.push((r.processed, r.resumed, r.claimed_elsewhere));
+    }
+    let Report::ProcessInbox(slow) = slow_run.await.unwrap().report else {
+        unreachable!()
+    };
+    assert!(
+        started.elapsed() > lease,
+        "the slow run outlasts its lease: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(slow.processed, 1, "{slow:?}");
+    assert!(
+        others.iter().all(|&(p, r, _)| p == 0 && r == 0),
+        "taken over while its holder lived: {others:?}"
+    );
+}
