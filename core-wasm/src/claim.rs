@@ -155,7 +155,8 @@ pub fn sweep<F: Fs>(fs: &F, root: &str, inbox: &str, opts: &ClaimOptions) -> Res
     for generation in 0.. {
         let dir = link_dir(root, generation);
         let entries = match fs.read_dir(&dir) {
-            Err(e) if e.kind == ErrorKind::NotFound && generation > 0 => return Ok(()),
+            // Links are made in order, so the first missing directory ends the chain.
+            Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
             other => other?,
         };
         for entry in entries.iter().filter(|e| e.kind == Kind::File) {

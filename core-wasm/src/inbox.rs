@@ -59,6 +59,11 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
 
     let entries = match fs.read_dir(&dirs.inbox) {
         Err(e) if e.kind == ErrorKind::NotFound && opts.prefix_directories => {
+            // A run killed after its last move but before its release leaves a claim
+            // behind a drained inbox: still swept.
+            if let Some(c) = &opts.claims {
+                claim::sweep(fs, opts.root, &dirs.inbox, c)?;
+            }
             report.inbox_absent = true;
             report.timings.list_ms = ms_between(started, fs.now());
             report.timings.total_ms = report.timings.list_ms;
@@ -208,13 +213,13 @@ fn process_one<F: Fs>(
     let meta_path = join(&dirs.processed, &format!("{name}.meta.json"));
 
     let t = fs.now();
-    let size = match fs.stat(&src) {
-        Ok(Some(stat)) => stat.size,
+    let (size, version) = match fs.stat(&src) {
+        Ok(Some(stat)) => (stat.size, version_of(&stat)),
         Ok(None) => return Ok(None),
         Err(e) if e.kind == ErrorKind::Io => return Err(DocFailure::Store(e)),
         Err(e) => return Err(DocFailure::Bad(e.message)),
     };
-    if let Some(meta) = finished_meta(fs, dirs, &meta_path, &dst, name, size) {
+    if let Some(meta) = finished_meta(fs, dirs, &meta_path, &dst, name, size, &version) {
         report.timings.read_ms += ms_between(t, fs.now());
         let t = fs.now();
         // Where rename is copy + delete (S3), the crash may have fallen
@@ -274,6 +279,7 @@ fn process_one<F: Fs>(
         line_count: counts.lines,
         char_count: counts.chars,
         processed_at: rfc3339(t),
+        source_version: Some(version),
     };
     let json = serde_json::to_vec_pretty(&meta).expect("metadata serialises");
     still_ours()?;
@@ -322,6 +328,7 @@ fn finished_meta<F: Fs>(
     dst: &str,
     name: &str,
     size: u64,
+    version: &str,
 ) -> Option<DocumentMeta> {
     if !dirs.done.contains(&format!("{name}.meta.json")) {
         return None;
@@ -334,7 +341,16 @@ fn finished_meta<F: Fs>(
     }
     let bytes = read_small(fs, meta_path, META_LIMIT).ok()??;
     let meta: DocumentMeta = serde_json::from_slice(&bytes).ok()?;
-    (meta.filename == name && meta.size_bytes == size).then_some(meta)
+    // Metadata from before versions were recorded counts for a document of the same size.
+    let same_version = meta.source_version.as_deref().is_none_or(|v| v == version);
+    (meta.filename == name && meta.size_bytes == size && same_version).then_some(meta)
+}
+
+/// Size and whole seconds of mtime: what every store reports alike for one upload (S3
+/// lists milliseconds but HEAD answers in seconds), and what a new upload changes.
+fn version_of(stat: &crate::fs::Stat) -> String {
+    let secs = stat.mtime.map_or(0, |t| t.as_secs());
+    format!("{}@{secs}", stat.size)
 }
 
 /// Writes `dir/.<name>.docproc.tmp` then renames it to `path`, so readers

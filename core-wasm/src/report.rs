@@ -22,6 +22,10 @@ pub struct DocumentMeta {
     pub line_count: u64,
     pub char_count: u64,
     pub processed_at: String,
+    /// The version of the document these counts describe ("<size>@<mtime seconds>"): a
+    /// rerun reuses them only for that same version, so a name sent again is counted again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_version: Option<String>,
 }
 
 /// The on-disk format of `failed/<name>.error.json`.

@@ -3,6 +3,7 @@
 
 pub mod backend;
 mod bindings;
+mod cache;
 pub mod error;
 mod limits;
 pub mod local;

@@ -53,18 +53,7 @@ impl Default for RuntimeOptions {
     }
 }
 
-/// `$DOCPROC_CACHE_DIR`, else `$XDG_CACHE_HOME/docproc`, else
-/// `~/.cache/docproc`, else the temp dir (Lambda has only /tmp).
-pub fn default_cache_dir() -> Option<PathBuf> {
-    if let Some(dir) = std::env::var_os("DOCPROC_CACHE_DIR") {
-        return Some(PathBuf::from(dir));
-    }
-    let base = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    Some(base.join("docproc"))
-}
+pub use crate::cache::default_cache_dir;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -176,10 +165,14 @@ fn load(
     let Some(dir) = cache_dir else {
         return Ok((Component::new(engine, bytes)?, CacheOutcome::Uncached));
     };
+    if let Err(why) = crate::cache::open_dir(dir) {
+        tracing::warn!(%why, "compiling the component without a cache");
+        return Ok((Component::new(engine, bytes)?, CacheOutcome::Uncached));
+    }
     let mut h = std::collections::hash_map::DefaultHasher::new();
     engine.precompile_compatibility_hash().hash(&mut h);
     let path = dir.join(format!("{sha256}-{:016x}.cwasm", h.finish()));
-    if path.exists() {
+    if crate::cache::loadable(&path) {
         // SAFETY: the file is one we wrote from this very component, for an
         // engine with this compatibility hash; wasmtime still checks its
         // header and refuses a mismatch, in which case we recompile.
@@ -190,9 +183,7 @@ fn load(
     let serialized = engine.precompile_component(bytes)?;
     // SAFETY: these bytes were produced by `precompile_component` just now.
     let component = unsafe { Component::deserialize(engine, &serialized)? };
-    let stored = std::fs::create_dir_all(dir)
-        .and_then(|()| write_atomically(&path, &serialized))
-        .is_ok();
+    let stored = write_atomically(&path, &serialized).is_ok();
     Ok((
         component,
         if stored {
@@ -206,8 +197,17 @@ fn load(
 /// Concurrent hosts may fill the cache at once: each writes its own
 /// temporary file and renames it, so a reader never sees half a file.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
+    // Private whatever the umask: the cache loads only files no one else can write.
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    file.write_all(bytes)?;
     std::fs::rename(&tmp, path)
 }
 

@@ -75,7 +75,7 @@ async fn hosts_racing_for_dead_claims_in_a_directory_take_each_document_once() {
         tokio::time::sleep(LEASE + Duration::from_millis(200)).await;
         let done = race(vec![Backend::Local(root.into()); HOSTS]).await;
         assert_each_once(trial, &done);
-        assert!(support::names(&root.join("inbox")).is_empty());
+        assert!(docproc_testkit::names(&root.join("inbox")).is_empty());
         assert_no_links_left(root);
     }
 }
@@ -86,7 +86,7 @@ fn assert_no_links_left(root: &Path) {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with(".claims") {
             assert_eq!(
-                support::names(&entry.path()),
+                docproc_testkit::names(&entry.path()),
                 Vec::<String>::new(),
                 "{name}"
             );

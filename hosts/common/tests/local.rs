@@ -6,8 +6,9 @@ use std::path::Path;
 
 use docproc_host::report::Outcome;
 use docproc_host::{Backend, Job, Report, Shard, run, run_sharded};
+use docproc_testkit::names;
 use sha2::{Digest, Sha256};
-use support::{expected_counts, json, names, runtime, write};
+use support::{expected_counts, json, runtime, write};
 
 fn process() -> Job {
     Job::ProcessInbox {
@@ -374,4 +375,26 @@ async fn the_guest_cannot_leave_its_root() {
     let r = process_dir(&root).await;
     assert_eq!((r.processed, r.skipped), (0, 1));
     assert!(dir.path().join("outside/secret.txt").exists());
+}
+
+/// A document sent again under a name already processed is a new document: counted again,
+/// never answered from the old metadata, even at the same size.
+#[tokio::test]
+async fn a_name_sent_again_is_counted_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut words = Vec::new();
+    for text in ["one two three\n", "four  five\n   "] {
+        write(dir.path(), "inbox/report.txt", text);
+        let r = process_dir(dir.path()).await;
+        assert_eq!((r.processed, r.resumed), (1, 0), "{r:?}");
+        let meta = json(&dir.path().join("processed/report.txt.meta.json"));
+        words.push(meta["word_count"].as_u64().unwrap());
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("processed/report.txt")).unwrap(),
+            text
+        );
+        // Versions hold whole seconds of mtime: let the next write be a new second.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    assert_eq!(words, [3, 2]);
 }

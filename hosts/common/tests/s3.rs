@@ -16,8 +16,12 @@ async fn backend(b: &TestBucket, prefix: &str) -> Arc<S3Backend> {
     support::s3_backend(&b.name, prefix, None).await
 }
 
+/// What differs between two stores by nature: when, and each store's own mtime in the
+/// version.
 fn strip_times(mut v: serde_json::Value) -> serde_json::Value {
-    v.as_object_mut().unwrap().remove("processed_at");
+    let v_ = v.as_object_mut().unwrap();
+    v_.remove("processed_at");
+    v_.remove("source_version");
     v
 }
 
@@ -447,4 +451,39 @@ async fn keys_as_aws_stores_them_are_mapped_or_skipped_and_none_lost() {
             );
         }
     }
+}
+
+/// A document sent again under a name already processed is a new document: counted again,
+/// never answered from the old metadata, even at the same size.
+#[tokio::test]
+async fn a_name_sent_again_to_an_s3_inbox_is_counted_again() {
+    let b = bucket("sent-again").await;
+    let s3 = backend(&b, "").await;
+    let job = Job::ProcessInbox {
+        root: String::new(),
+        chunk_size: 0,
+        claims: Some(docproc_host::Claims::default()),
+    };
+    let mut words = Vec::new();
+    for text in ["one two three\n", "four  five\n   "] {
+        b.put("inbox/report.txt", text.as_bytes().to_vec()).await;
+        let r = run(&runtime(), &Backend::S3(s3.clone()), &job, Shard::ALL)
+            .await
+            .unwrap();
+        let Report::ProcessInbox(r) = r.report else {
+            unreachable!()
+        };
+        assert_eq!((r.processed, r.resumed), (1, 0), "{r:?}");
+        let meta: serde_json::Value =
+            serde_json::from_slice(&b.get("processed/report.txt.meta.json").await.unwrap())
+                .unwrap();
+        words.push(meta["word_count"].as_u64().unwrap());
+        assert_eq!(
+            b.get("processed/report.txt").await.as_deref(),
+            Some(text.as_bytes())
+        );
+        // S3 keeps whole seconds of mtime in a HEAD: let the next upload be a new second.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    }
+    assert_eq!(words, [3, 2]);
 }

@@ -6,8 +6,9 @@ mod support;
 use std::path::PathBuf;
 
 use docproc_lambda::{BackendConfig, ErrorKind};
+use docproc_testkit::names;
 use serde_json::json;
-use support::{invoke, log_lines, names, state, to_json, tree};
+use support::{invoke, log_lines, state, to_json, tree};
 
 fn seeded(docs: usize) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

@@ -32,7 +32,7 @@ pub fn write(root: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
     std::fs::write(path, bytes).unwrap();
 }
 
-pub use docproc_testkit::{names, use_server_credentials};
+pub use docproc_testkit::use_server_credentials;
 
 pub fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap())

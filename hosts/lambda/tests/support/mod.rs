@@ -83,8 +83,6 @@ pub fn to_json(response: &Response) -> Value {
     serde_json::to_value(response).unwrap()
 }
 
-pub use docproc_testkit::names;
-
 /// Every file below `root`, relative, sorted: a snapshot to prove that a
 /// refused invocation changed nothing.
 pub fn tree(root: &Path) -> Vec<String> {
