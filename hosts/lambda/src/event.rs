@@ -2,7 +2,7 @@
 //! that is unknown or of the wrong type is refused before anything runs: a
 //! typo such as `shard_indx` must not silently process every shard.
 
-use docproc_host::{Job, Shard};
+use docproc_host::{Claims, Job, Shard};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,7 +111,9 @@ impl Event {
         }
     }
 
-    pub fn plan(self) -> Result<Plan, String> {
+    /// `claims` are the ones a process run takes: always on, since a Step Functions retry,
+    /// a second execution or a manual invoke can run the same shard twice at once.
+    pub fn plan(self, claims: Claims) -> Result<Plan, String> {
         for path in self.paths() {
             docproc_host::local::check_relative(path).map_err(|e| format!("bad event: {e}"))?;
         }
@@ -123,12 +125,10 @@ impl Event {
                 shard_count,
                 chunk_size,
             } => (
-                // Shards split the work without claims; claims only matter
-                // when several hosts share one shard.
                 Job::ProcessInbox {
                     root,
                     chunk_size,
-                    claims: None,
+                    claims: Some(claims),
                 },
                 shard_count,
                 shard_index,
@@ -171,16 +171,20 @@ mod tests {
 
     #[test]
     fn defaults_and_per_mode_options() {
+        let claims = Claims {
+            owner: "lambda request-1".into(),
+            lease_ms: 330_000,
+        };
         assert_eq!(
             Event::parse(json!({"mode": "process"}))
                 .unwrap()
-                .plan()
+                .plan(claims.clone())
                 .unwrap(),
             Plan::Run {
                 job: Job::ProcessInbox {
                     root: String::new(),
                     chunk_size: 0,
-                    claims: None
+                    claims: Some(claims.clone())
                 },
                 count: 1,
                 only: None
@@ -190,7 +194,7 @@ mod tests {
             json!({"mode": "hash", "root": "data", "shard_index": 1, "shard_count": 4}),
         );
         assert_eq!(
-            hash.unwrap().plan().unwrap(),
+            hash.unwrap().plan(claims.clone()).unwrap(),
             Plan::Run {
                 job: Job::Hash {
                     root: "data".into(),
@@ -231,7 +235,7 @@ mod tests {
         }
         let err = Event::parse(json!({"mode": "process", "shard_index": 4, "shard_count": 4}))
             .unwrap()
-            .plan()
+            .plan(Claims::default())
             .unwrap_err();
         assert!(err.contains("invalid shard 4 of 4"), "{err}");
     }

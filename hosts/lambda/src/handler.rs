@@ -40,6 +40,24 @@ pub struct State {
 #[derive(Debug, Clone)]
 pub struct Invocation {
     pub request_id: String,
+    /// When Lambda stops this invocation, if known.
+    pub deadline: Option<std::time::SystemTime>,
+}
+
+/// Past its deadline an invocation is gone, so its claims may be taken over once the time
+/// it had left has passed, plus this margin for clocks.
+const LEASE_MARGIN: Duration = Duration::from_secs(30);
+
+fn claims_for(ctx: &Invocation) -> docproc_host::Claims {
+    let left = ctx
+        .deadline
+        .and_then(|d| d.duration_since(std::time::SystemTime::now()).ok());
+    docproc_host::Claims {
+        owner: format!("lambda {}", ctx.request_id),
+        lease_ms: left.map_or(docproc_host::Claims::default().lease_ms, |left| {
+            (left + LEASE_MARGIN).as_millis() as u64
+        }),
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -190,7 +208,7 @@ async fn invoke(
     // touched, so a refused event never moves a document.
     let event = Event::parse(payload).map_err(bad_event)?;
     let mode = event.mode();
-    let plan = event.plan().map_err(bad_event)?;
+    let plan = event.plan(claims_for(ctx)).map_err(bad_event)?;
     let config = state
         .config
         .as_ref()

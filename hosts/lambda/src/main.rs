@@ -48,6 +48,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             let (payload, context) = event.into_parts();
             let ctx = Invocation {
                 request_id: context.request_id,
+                deadline: Some(
+                    std::time::UNIX_EPOCH + std::time::Duration::from_millis(context.deadline),
+                ),
             };
             handle(&state, &ctx, payload).await
         }

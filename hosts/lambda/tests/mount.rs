@@ -321,3 +321,34 @@ async fn event_paths_never_lead_out_of_the_mount() {
     let v = to_json(&r.unwrap());
     assert_eq!(v["status"]["inbox"]["count"], 3);
 }
+
+/// A Step Functions retry, a second execution or a manual invoke can run one shard twice at
+/// once: claims, on by default, give each document to exactly one of the invocations.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_invocations_of_one_shard_at_once_process_each_document_once() {
+    let dir = seeded(60);
+    let st = state(Ok(BackendConfig::Mount(dir.path().into())));
+    let event = json!({"mode": "process", "shard_index": 0, "shard_count": 1});
+    let (a, b) = tokio::join!(
+        invoke(&st, "twice-a", event.clone()),
+        invoke(&st, "twice-b", event)
+    );
+    let counts: Vec<(u64, u64)> = [a.1.unwrap(), b.1.unwrap()]
+        .iter()
+        .map(|r| {
+            let v = to_json(r);
+            let report = &v["run"]["report"];
+            (
+                report["processed"].as_u64().unwrap(),
+                report["claimed_elsewhere"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    let processed: u64 = counts.iter().map(|(p, _)| p).sum();
+    assert_eq!(
+        processed, 60,
+        "each document once between the two: {counts:?}"
+    );
+    assert!(names(&dir.path().join("inbox")).is_empty());
+    assert_eq!(names(&dir.path().join("processed")).len(), 120);
+}

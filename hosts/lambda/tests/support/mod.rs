@@ -65,6 +65,7 @@ pub fn ctx(name: &str) -> Invocation {
     let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     Invocation {
         request_id: format!("{name}-{}-{n}", std::process::id()),
+        deadline: Some(std::time::SystemTime::now() + std::time::Duration::from_secs(300)),
     }
 }
 
