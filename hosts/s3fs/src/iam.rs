@@ -55,7 +55,8 @@ const READ: &[Permission] = &[on_object("s3:GetObject")];
 const WRITE: &[Permission] = &[on_object("s3:PutObject")];
 // A copy reads its source and writes its destination, both under the root.
 const COPY: &[Permission] = &[on_object("s3:GetObject"), on_object("s3:PutObject")];
-const DELETE: &[Permission] = &[on_object("s3:DeleteObject")];
+// A move's delete carries `If-Match`, which AWS also authorises as a read.
+const DELETE: &[Permission] = &[on_object("s3:DeleteObject"), on_object("s3:GetObject")];
 const ABORT: &[Permission] = &[on_object("s3:AbortMultipartUpload")];
 
 impl RequestKind {

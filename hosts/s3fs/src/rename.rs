@@ -50,12 +50,22 @@ impl Inner {
 
     async fn rename_file(&self, from: &str, to: &str, source: Cached) -> Result<(), FsError> {
         let to_key = self.new_key(&self.file_key(to))?;
+        let from_key = self.file_key(from);
+        // Both halves are pinned to the version that was looked up (and read): a document
+        // replaced meanwhile is never moved under what was learnt of the old one, and never
+        // deleted unread. Its new version stays where it is.
+        let pinned = source.etag.as_deref();
         let etag = self
-            .copy_any_size(&self.file_key(from), &to_key, source.attr.size)
+            .copy_any_size(&from_key, &to_key, source.attr.size, pinned)
             .await?;
-        self.delete(&self.file_key(from)).await?;
+        let deleted = match pinned {
+            Some(etag) => self.delete_if_match(&from_key, etag).await?,
+            None => self.delete(&from_key).await.map(|()| true)?,
+        };
         self.cache.remove(from);
-        self.cache.forget_ancestors(from);
+        if deleted {
+            self.cache.forget_ancestors(from);
+        }
         self.cache.insert(
             to,
             Cached {
@@ -104,7 +114,7 @@ impl Inner {
                     // refuses to copy directory entries (SeaweedFS).
                     self.put(dst, bytes::Bytes::new(), false).await.map(drop)
                 } else {
-                    self.copy_any_size(src, dst, *size).await.map(drop)
+                    self.copy_any_size(src, dst, *size, None).await.map(drop)
                 }
             })
             .await?;
@@ -137,9 +147,10 @@ impl Inner {
         from: &str,
         to: &str,
         size: u64,
+        if_match: Option<&str>,
     ) -> Result<Option<String>, FsError> {
         if size <= self.config.multipart_copy_threshold {
-            return self.copy(from, to).await;
+            return self.copy(from, to, if_match).await;
         }
         let part = self.config.copy_part_size.max(size.div_ceil(MAX_PARTS));
         let upload_id = self.create_multipart(to).await?;
@@ -152,7 +163,10 @@ impl Inner {
         let copied = futures::stream::iter(ranges)
             .map(|(n, range)| {
                 let upload_id = &upload_id;
-                async move { self.upload_part_copy(from, to, upload_id, n, range).await }
+                async move {
+                    self.upload_part_copy(from, to, upload_id, n, range, if_match)
+                        .await
+                }
             })
             .buffered(self.config.upload_concurrency)
             .try_collect::<Vec<_>>()

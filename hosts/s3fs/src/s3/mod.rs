@@ -187,6 +187,27 @@ impl Inner {
         Ok(out.e_tag().map(str::to_owned))
     }
 
+    /// Deletes `key` only while it is still version `etag`: `false` when it was replaced
+    /// since, and so kept.
+    pub(crate) async fn delete_if_match(&self, key: &str, etag: &str) -> Result<bool, FsError> {
+        let _req = self
+            .metrics
+            .start(&self.metrics.delete, "DeleteObject", key);
+        match self
+            .client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_match(etag)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(err) if is_precondition_failed(&err) => Ok(false),
+            Err(err) => Err(s3_error("DeleteObject", key, err)),
+        }
+    }
+
     pub(crate) async fn delete(&self, key: &str) -> Result<(), FsError> {
         let _req = self
             .metrics
@@ -245,7 +266,14 @@ impl Inner {
         Ok(())
     }
 
-    pub(crate) async fn copy(&self, from: &str, to: &str) -> Result<Option<String>, FsError> {
+    /// With `if_match`, copies only that version of `from`: a source replaced since is
+    /// `NotFound`, the version that was read being gone.
+    pub(crate) async fn copy(
+        &self,
+        from: &str,
+        to: &str,
+        if_match: Option<&str>,
+    ) -> Result<Option<String>, FsError> {
         let _req = self.metrics.start(&self.metrics.copy, "CopyObject", to);
         let out = self
             .client
@@ -253,12 +281,25 @@ impl Inner {
             .bucket(&self.bucket)
             .key(to)
             .copy_source(encode_copy_source(&self.bucket, from))
+            .set_copy_source_if_match(if_match.map(str::to_owned))
             .send()
             .await
-            .map_err(|err| s3_error("CopyObject", from, err))?;
+            .map_err(|err| copy_error("CopyObject", from, err))?;
         Ok(out
             .copy_object_result()
             .and_then(|r| r.e_tag())
             .map(str::to_owned))
     }
+}
+
+/// A copy pinned to a version whose source was replaced since fails with 412: for the caller
+/// the version it read is gone.
+pub(crate) fn copy_error<E>(op: &str, from: &str, err: aws_sdk_s3::error::SdkError<E>) -> FsError
+where
+    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
+{
+    if crate::error::status(&err) == Some(412) {
+        return FsError::NotFound(from.to_owned());
+    }
+    s3_error(op, from, err)
 }

@@ -64,6 +64,7 @@ impl Inner {
         upload_id: &str,
         part_number: i32,
         (start, end): (u64, u64),
+        if_match: Option<&str>,
     ) -> Result<CompletedPart, FsError> {
         let _req = self.metrics.start(&self.metrics.copy, "UploadPartCopy", to);
         let out = self
@@ -75,9 +76,10 @@ impl Inner {
             .part_number(part_number)
             .copy_source(encode_copy_source(&self.bucket, from))
             .copy_source_range(format!("bytes={start}-{}", end - 1))
+            .set_copy_source_if_match(if_match.map(str::to_owned))
             .send()
             .await
-            .map_err(|err| s3_error("UploadPartCopy", from, err))?;
+            .map_err(|err| super::copy_error("UploadPartCopy", from, err))?;
         Ok(CompletedPart::builder()
             .part_number(part_number)
             .set_e_tag(
