@@ -23,13 +23,13 @@ pub struct ClaimOptions {
 }
 
 pub enum Claim {
-    Won(Held),
+    Won(OwnClaim),
     /// Another live host holds it.
     Held,
 }
 
 /// A claim this host holds: link `generation` of `name`'s chain.
-pub struct Held {
+pub struct OwnClaim {
     root: String,
     name: String,
     generation: u32,
@@ -68,7 +68,7 @@ pub fn try_claim<F: Fs>(
         let path = link(root, name, generation);
         match fs.create_new(&path, body.as_bytes()) {
             Ok(()) => {
-                return Ok(Claim::Won(Held {
+                return Ok(Claim::Won(OwnClaim {
                     root: root.to_owned(),
                     name: name.to_owned(),
                     generation,
@@ -113,7 +113,7 @@ fn is_stale<F: Fs>(fs: &F, path: &str, lease: Duration) -> Result<bool, FsError>
     })
 }
 
-impl Held {
+impl OwnClaim {
     /// Whether this host still holds the claim. Past half the lease it checks that nobody
     /// took over and renews its link, so a live host on a large document keeps it.
     pub fn keep<F: Fs>(&mut self, fs: &F) -> Result<bool, FsError> {

@@ -8,7 +8,7 @@
 //! as on S3, a crash between the two leaves a fully processed document plus
 //! a stale copy in `inbox/`, which the rerun deletes by finishing the move.)
 
-use crate::claim::{self, Claim, ClaimOptions, Held};
+use crate::claim::{self, Claim, ClaimOptions, OwnClaim};
 use crate::clock::{ms_between, rfc3339};
 use crate::count::Counter;
 use crate::fs::{ErrorKind, Fs, FsError, Kind, join, read_small};
@@ -196,7 +196,7 @@ fn process_one<F: Fs>(
     dirs: &Dirs,
     name: &str,
     chunk: usize,
-    mut claim: Option<&mut Held>,
+    mut claim: Option<&mut OwnClaim>,
     report: &mut InboxReport,
 ) -> Result<Option<Outcome>, DocFailure> {
     // Before each step that commits something, and between chunks of a long read.
