@@ -6,7 +6,7 @@
 //! holder died is the exclusive create of the next link, never a delete and re-create of the
 //! stale one: of all the hosts that see the same link go stale, exactly one wins the next.
 //!
-//! - A holder renews its link while it works, and before it commits a move it checks that
+//! - A holder renews its link while it works (past a third of the lease), and before it commits a move it checks that
 //!   no next link exists; a holder that lost its claim leaves the document alone.
 //! - Links go only once the document has left `inbox/` (newest first), or, for a document
 //!   left in `inbox/`, only the holder's own link, so the chain a host walks from its start
@@ -40,6 +40,8 @@ pub struct OwnClaim {
 }
 
 pub const DIR: &str = ".claims";
+
+const MTIME_GRAIN: Duration = Duration::from_secs(1);
 
 fn link_dir(root: &str, generation: u32) -> String {
     match generation {
@@ -107,17 +109,20 @@ fn is_stale<F: Fs>(fs: &F, path: &str, lease: Duration) -> Result<bool, FsError>
     Ok(match fs.stat(path)? {
         // Gone since (its document left inbox/): whoever comes next may take it.
         None => true,
+        // Stores may give mtime in whole seconds (an S3 HEAD does), which makes a claim
+        // look up to a second older than it is.
         Some(stat) => stat
             .mtime
-            .is_some_and(|t| fs.now().saturating_sub(t) > lease),
+            .is_some_and(|t| fs.now().saturating_sub(t) > lease + MTIME_GRAIN),
     })
 }
 
 impl OwnClaim {
-    /// Whether this host still holds the claim. Past half the lease it checks that nobody
-    /// took over and renews its link, so a live host on a large document keeps it.
+    /// Whether this host still holds the claim. Past a third of the lease it checks that
+    /// nobody took over and renews its link, so a live host on a large document keeps it
+    /// even when one request between two checks is slow.
     pub fn keep<F: Fs>(&mut self, fs: &F) -> Result<bool, FsError> {
-        if fs.now().saturating_sub(self.renewed) < self.lease / 2 {
+        if fs.now().saturating_sub(self.renewed) < self.lease / 3 {
             return Ok(true);
         }
         if fs

@@ -16,6 +16,8 @@ const HOSTS: usize = 3;
 const DOCS: usize = 40;
 const TRIALS: usize = 10;
 const LEASE: Duration = Duration::from_millis(1000);
+/// A claim counts as dead a second after its lease (mtimes may be whole seconds); a little more.
+const DEAD_AFTER: Duration = Duration::from_millis(2200);
 
 fn dead_claim() -> &'static [u8] {
     b"{\"owner\":\"a host that died\",\"claimed_at\":\"2026-01-01T00:00:00.000Z\"}\n"
@@ -72,7 +74,7 @@ async fn hosts_racing_for_dead_claims_in_a_directory_take_each_document_once() {
             support::write(root, &format!("inbox/{name}"), text);
             support::write(root, &format!(".claims/{name}"), dead_claim());
         }
-        tokio::time::sleep(LEASE + Duration::from_millis(200)).await;
+        tokio::time::sleep(DEAD_AFTER).await;
         let done = race(vec![Backend::Local(root.into()); HOSTS]).await;
         assert_each_once(trial, &done);
         assert!(docproc_testkit::names(&root.join("inbox")).is_empty());
@@ -107,7 +109,7 @@ async fn hosts_racing_for_dead_claims_in_s3_take_each_document_once() {
             b.put(&format!(".claims/{name}"), dead_claim().to_vec())
                 .await;
         }
-        tokio::time::sleep(LEASE + Duration::from_millis(200)).await;
+        tokio::time::sleep(DEAD_AFTER).await;
         let mut hosts = Vec::new();
         for _ in 0..HOSTS {
             hosts.push(host(&b).await);
