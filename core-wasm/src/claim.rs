@@ -6,8 +6,9 @@
 //! holder died is the exclusive create of the next link, never a delete and re-create of the
 //! stale one: of all the hosts that see the same link go stale, exactly one wins the next.
 //!
-//! - A holder renews its link while it works (past a third of the lease), and before it commits a move it checks that
-//!   no next link exists; a holder that lost its claim leaves the document alone.
+//! - A holder renews its link while it works (past a third of the lease), and before it
+//!   commits a move it checks that no next link exists; a holder that lost its claim leaves
+//!   the document alone.
 //! - Links go only once the document has left `inbox/` (newest first), or, for a document
 //!   left in `inbox/`, only the holder's own link, so the chain a host walks from its start
 //!   always ends at the live claim.
