@@ -89,12 +89,8 @@ pub fn try_claim<F: Fs>(
             Err(_) => {}
         }
         // Walk to the newest link: only its holder counts.
-        let mut newest = generation;
-        while fs.stat(&link(root, name, newest + 1))?.is_some() {
-            newest += 1;
-        }
-        if newest > generation {
-            generation = newest;
+        while fs.stat(&link(root, name, generation + 1))?.is_some() {
+            generation += 1;
         }
         if !is_stale(fs, &link(root, name, generation), opts.lease)? {
             return Ok(Claim::Held);

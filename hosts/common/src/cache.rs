@@ -52,6 +52,23 @@ pub fn loadable(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && private(&m))
 }
 
+/// Writes a cache file private to this user whatever the umask, as [`loadable`] requires.
+/// Concurrent hosts may fill the cache at once: each writes its own temporary file and
+/// renames it, so a reader never sees half a file.
+pub fn store(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&tmp)?;
+    file.write_all(bytes)?;
+    std::fs::rename(&tmp, path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -80,6 +97,9 @@ mod tests {
         assert!(loadable(&file));
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
         assert!(!loadable(&file), "a file others can write is never loaded");
+        let stored = mine.join("s.cwasm");
+        store(&stored, b"y").unwrap();
+        assert!(loadable(&stored), "what the cache stores it loads");
         let link = mine.join("l.cwasm");
         std::os::unix::fs::symlink(&file, &link).unwrap();
         assert!(!loadable(&link), "nor a link");

@@ -183,7 +183,7 @@ fn load(
     let serialized = engine.precompile_component(bytes)?;
     // SAFETY: these bytes were produced by `precompile_component` just now.
     let component = unsafe { Component::deserialize(engine, &serialized)? };
-    let stored = write_atomically(&path, &serialized).is_ok();
+    let stored = crate::cache::store(&path, &serialized).is_ok();
     Ok((
         component,
         if stored {
@@ -192,23 +192,6 @@ fn load(
             CacheOutcome::Uncached
         },
     ))
-}
-
-/// Concurrent hosts may fill the cache at once: each writes its own
-/// temporary file and renames it, so a reader never sees half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-    // Private whatever the umask: the cache loads only files no one else can write.
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    file.write_all(bytes)?;
-    std::fs::rename(&tmp, path)
 }
 
 /// Advances the engine's epoch so long-running guests hit their deadline.

@@ -41,7 +41,7 @@ pub struct State {
 pub struct Invocation {
     pub request_id: String,
     /// When Lambda stops this invocation, if known.
-    pub deadline: Option<std::time::SystemTime>,
+    pub deadline: Option<SystemTime>,
 }
 
 /// Past its deadline an invocation is gone, so its claims may be taken over once the time
@@ -51,7 +51,7 @@ const LEASE_MARGIN: Duration = Duration::from_secs(30);
 fn claims_for(ctx: &Invocation) -> docproc_host::Claims {
     let left = ctx
         .deadline
-        .and_then(|d| d.duration_since(std::time::SystemTime::now()).ok());
+        .and_then(|d| d.duration_since(SystemTime::now()).ok());
     docproc_host::Claims {
         owner: format!("lambda {}", ctx.request_id),
         lease_ms: left.map_or(docproc_host::Claims::default().lease_ms, |left| {
