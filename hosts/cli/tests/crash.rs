@@ -36,7 +36,7 @@ fn calibrate(args: &[&str], s3: bool) -> Duration {
     started.elapsed()
 }
 
-fn rerun_and_check(args: &[&str], s3: bool, left_in_inbox: usize) -> serde_json::Value {
+fn rerun_and_check(args: &[&str], s3: bool, before: &Layout) -> serde_json::Value {
     let mut cmd = docproc();
     if s3 {
         with_s3(&mut cmd);
@@ -51,9 +51,20 @@ fn rerun_and_check(args: &[&str], s3: bool, left_in_inbox: usize) -> serde_json:
     let r = report(&out);
     let redone =
         r["report"]["processed"].as_u64().unwrap() + r["report"]["resumed"].as_u64().unwrap();
-    assert_eq!(
-        redone as usize, left_in_inbox,
-        "the rerun did exactly what was left: {r}"
+    // A request the killed run sent just before it died may still land at
+    // the server after `before` was listed: the DELETE that ends a move
+    // (copy + delete) can take a document that is already fully processed
+    // out of inbox/ under the rerun's feet. Only such documents may be missing
+    // from the rerun's count.
+    let left = before.inbox.len();
+    let settled = before
+        .inbox
+        .iter()
+        .filter(|n| before.processed.get(*n).is_some_and(|m| m.is_some()))
+        .count();
+    assert!(
+        (left - settled..=left).contains(&(redone as usize)),
+        "the rerun did what was left ({left}, {settled} of them already processed): {r}"
     );
     r
 }
@@ -101,7 +112,7 @@ fn kill_9_during_process_over_a_directory_loses_nothing() {
         if !before.inbox.is_empty() && before.inbox.len() < names.len() {
             interrupted += 1;
         }
-        rerun_and_check(&args, false, before.inbox.len());
+        rerun_and_check(&args, false, &before);
         assert_finished(&before, &Layout::of_dir(dir.path()), &docs);
     }
     // The kills must really have landed mid-run for this test to mean much.
@@ -152,10 +163,10 @@ async fn kill_9_during_process_over_s3_loses_nothing() {
         if !before.inbox.is_empty() && before.inbox.len() < names.len() {
             interrupted += 1;
         }
-        let (args_owned, left) = (args.map(str::to_string), before.inbox.len());
-        let r = tokio::task::spawn_blocking(move || {
+        let args_owned = args.map(str::to_string);
+        let (r, before) = tokio::task::spawn_blocking(move || {
             let a: Vec<&str> = args_owned.iter().map(String::as_str).collect();
-            rerun_and_check(&a, true, left)
+            (rerun_and_check(&a, true, &before), before)
         })
         .await
         .unwrap();
