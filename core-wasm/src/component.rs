@@ -208,6 +208,7 @@ impl wit::Guest for Component {
             }),
             whole_file_writes: o.whole_file_writes,
             prefix_directories: o.prefix_directories,
+            only: o.only.as_deref(),
         };
         crate::inbox::process_inbox(&fs, &opts)
             .map(inbox_report)
@@ -304,6 +305,7 @@ fn inbox_report(r: report::InboxReport) -> wit::InboxReport {
         other_shards: r.other_shards,
         claimed_elsewhere: r.claimed_elsewhere,
         vanished: r.vanished,
+        already_done: r.already_done,
         inbox_absent: r.inbox_absent,
         bytes: r.bytes,
         words: r.words,
@@ -318,6 +320,10 @@ fn inbox_report(r: report::InboxReport) -> wit::InboxReport {
                     report::Outcome::Processed(m) => wit::Outcome::Processed(meta(m)),
                     report::Outcome::Resumed(m) => wit::Outcome::Resumed(meta(m)),
                     report::Outcome::Failed(reason) => wit::Outcome::Failed(reason),
+                    report::Outcome::AlreadyDone => wit::Outcome::AlreadyDone,
+                    report::Outcome::Absent => wit::Outcome::Absent,
+                    report::Outcome::ClaimedElsewhere => wit::Outcome::ClaimedElsewhere,
+                    report::Outcome::Skipped(why) => wit::Outcome::Skipped(why),
                 },
             })
             .collect(),

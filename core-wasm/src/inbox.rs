@@ -11,7 +11,7 @@
 use crate::claim::{self, Claim, ClaimOptions, OwnClaim};
 use crate::clock::{ms_between, rfc3339};
 use crate::count::Counter;
-use crate::fs::{ErrorKind, Fs, FsError, Kind, join, read_small};
+use crate::fs::{Entry, ErrorKind, Fs, FsError, Kind, join, read_small};
 use crate::report::{DocumentError, DocumentMeta, DocumentResult, InboxReport, Outcome};
 use crate::shard::Shard;
 use std::collections::BTreeSet;
@@ -30,6 +30,57 @@ pub struct Options<'a> {
     /// Directories exist only while something lies below them (S3 prefixes), so a missing
     /// one is an empty one: a drained inbox is nothing to do, not an error.
     pub prefix_directories: bool,
+    /// Only these paths below `root` (`inbox/<name>`, as an event names them) instead of
+    /// the listing of `inbox/`: a named run.
+    pub only: Option<&'a [String]>,
+}
+
+/// What a run works through: the listing of `inbox/`, or the paths it was given.
+enum Candidate {
+    Listed(Entry),
+    /// A name in `inbox/` that a named run was given; not looked at yet.
+    Named(String),
+    /// A path a named run was given that is no document of `inbox/`.
+    NotInInbox {
+        path: String,
+        why: &'static str,
+    },
+}
+
+impl Candidate {
+    /// Every path given belongs to exactly one shard, so the shards' counts add up.
+    fn shard_key(&self) -> &str {
+        match self {
+            Candidate::Listed(entry) => &entry.name,
+            Candidate::Named(name) => name,
+            Candidate::NotInInbox { path, .. } => path,
+        }
+    }
+}
+
+/// The paths of a named run, each once, with those outside `inbox/` told apart. Only
+/// names directly in `inbox/` are documents: anything else (`processed/x`, which a
+/// careless event rule sends back after every move) is left alone.
+fn named(paths: &[String]) -> Vec<Candidate> {
+    let unique: BTreeSet<&str> = paths.iter().map(String::as_str).collect();
+    unique
+        .into_iter()
+        .map(|path| match path.strip_prefix("inbox/") {
+            Some(name) if !name.contains('/') && !matches!(name, "" | "." | "..") => {
+                Candidate::Named(name.to_string())
+            }
+            Some(name) if name.contains('/') && !name.split('/').any(|c| c == "..") => {
+                Candidate::NotInInbox {
+                    path: path.to_string(),
+                    why: "in a subdirectory of inbox/",
+                }
+            }
+            _ => Candidate::NotInInbox {
+                path: path.to_string(),
+                why: "not in inbox/",
+            },
+        })
+        .collect()
 }
 
 /// Per-document failures that send it to `failed/`.
@@ -57,77 +108,102 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
     let mut report = InboxReport::default();
     let started = fs.now();
 
-    let entries = match fs.read_dir(&dirs.inbox) {
-        Err(e) if e.kind == ErrorKind::NotFound && opts.prefix_directories => {
-            // A run killed after its last move but before its release leaves a claim
-            // behind a drained inbox: still swept.
-            if let Some(c) = &opts.claims {
-                claim::sweep(fs, opts.root, &dirs.inbox, c)?;
+    let named_run = opts.only.is_some();
+    let candidates = match opts.only {
+        Some(paths) => {
+            if !opts.prefix_directories && fs.stat(&dirs.inbox)?.is_none() {
+                return Err(no_inbox(&dirs.inbox));
             }
-            report.inbox_absent = true;
-            report.timings.list_ms = ms_between(started, fs.now());
-            report.timings.total_ms = report.timings.list_ms;
-            return Ok(report);
+            named(paths)
         }
-        Err(e) if e.kind == ErrorKind::NotFound => {
-            return Err(FsError::new(
-                ErrorKind::NotFound,
-                &dirs.inbox,
-                "no inbox/ directory here: put documents in <root>/inbox/",
-            ));
-        }
-        other => other?,
+        None => list_inbox(fs, opts, &dirs, &mut report, started)?
+            .into_iter()
+            .map(Candidate::Listed)
+            .collect(),
     };
+    if report.inbox_absent {
+        return Ok(report);
+    }
     fs.create_dir(&dirs.processed)?;
     fs.create_dir(&dirs.failed)?;
-    dirs.done = match fs.read_dir(&dirs.processed) {
-        // Made a moment ago, and gone with its last key (another host drained it).
-        Err(e) if e.kind == ErrorKind::NotFound && opts.prefix_directories => Vec::new(),
-        other => other?,
+    if !named_run {
+        dirs.done = Some(
+            match fs.read_dir(&dirs.processed) {
+                // Made a moment ago, and gone with its last key (another host drained it).
+                Err(e) if e.kind == ErrorKind::NotFound && opts.prefix_directories => Vec::new(),
+                other => other?,
+            }
+            .into_iter()
+            .map(|e| e.name)
+            .collect(),
+        );
     }
-    .into_iter()
-    .map(|e| e.name)
-    .collect();
     if opts.claims.is_some() {
         fs.create_dir(&join(opts.root, claim::DIR))?;
     }
     report.timings.list_ms = ms_between(started, fs.now());
 
-    for entry in entries {
-        if entry.kind != Kind::File {
-            report.skipped += 1;
-            continue;
-        }
-        if !opts.shard.owns(&entry.name) {
+    for candidate in candidates {
+        if !opts.shard.owns(candidate.shard_key()) {
             report.other_shards += 1;
             continue;
         }
+        let name = match candidate {
+            Candidate::Listed(entry) if entry.kind != Kind::File => {
+                report.skipped += 1;
+                continue;
+            }
+            Candidate::Listed(entry) => entry.name,
+            Candidate::NotInInbox { path, why } => {
+                report.record(path, Outcome::Skipped(why.into()));
+                continue;
+            }
+            Candidate::Named(name) => match fs.stat(&join(&dirs.inbox, &name)) {
+                Ok(Some(stat)) if stat.kind != Kind::File => {
+                    let path = format!("inbox/{name}");
+                    report.record(path, Outcome::Skipped("not a regular file".into()));
+                    continue;
+                }
+                Ok(None) => {
+                    let outcome = gone(fs, &dirs, &name)?;
+                    report.record(name, outcome);
+                    continue;
+                }
+                // A stat the document itself fails is its failure: process_one names it.
+                Ok(Some(_)) | Err(_) => name,
+            },
+        };
         let mut held = match &opts.claims {
             None => None,
-            Some(c) => match claim::try_claim(fs, opts.root, &entry.name, c)? {
+            Some(c) => match claim::try_claim(fs, opts.root, &name, c)? {
                 Claim::Won(held) => Some(held),
                 Claim::Held => {
-                    report.claimed_elsewhere += 1;
+                    report.claimed_elsewhere(name, named_run);
                     continue;
                 }
             },
         };
-        let outcome = match process_one(fs, &dirs, &entry.name, chunk, held.as_mut(), &mut report) {
+        let outcome = match process_one(fs, &dirs, &name, chunk, held.as_mut(), &mut report) {
             Ok(Some(outcome)) => outcome,
             Ok(None) => {
-                report.vanished += 1;
+                if named_run {
+                    let outcome = gone(fs, &dirs, &name)?;
+                    report.record(name, outcome);
+                } else {
+                    report.vanished += 1;
+                }
                 if let Some(held) = held {
                     held.release_done(fs)?;
                 }
                 continue;
             }
             Err(DocFailure::Bad(reason)) => {
-                let reason = fail_one(fs, &dirs, &entry.name, reason, &mut report)?;
+                let reason = fail_one(fs, &dirs, &name, reason, &mut report)?;
                 Outcome::Failed(reason)
             }
             // Its links stay for the host that took it over to remove.
             Err(DocFailure::ClaimLost) => {
-                report.claimed_elsewhere += 1;
+                report.claimed_elsewhere(name, named_run);
                 continue;
             }
             // The document stays in inbox/ for the next run; let that run
@@ -143,30 +219,95 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
         if let Some(held) = held {
             held.release_done(fs)?;
         }
-        match &outcome {
-            Outcome::Processed(meta) | Outcome::Resumed(meta) => {
-                if matches!(outcome, Outcome::Processed(_)) {
-                    report.processed += 1;
-                } else {
-                    report.resumed += 1;
-                }
-                report.bytes += meta.size_bytes;
-                report.words += meta.word_count;
-                report.lines += meta.line_count;
-                report.chars += meta.char_count;
-            }
-            Outcome::Failed(_) => report.failed += 1,
-        }
-        report.documents.push(DocumentResult {
-            name: entry.name,
-            outcome,
-        });
+        report.record(name, outcome);
     }
-    if let Some(c) = &opts.claims {
+    // Named runs look at their own names only: a sweep would list every claim.
+    if let (Some(c), false) = (&opts.claims, named_run) {
         claim::sweep(fs, opts.root, &dirs.inbox, c)?;
     }
     report.timings.total_ms = ms_between(started, fs.now());
     Ok(report)
+}
+
+fn no_inbox(inbox: &str) -> FsError {
+    FsError::new(
+        ErrorKind::NotFound,
+        inbox,
+        "no inbox/ directory here: put documents in <root>/inbox/",
+    )
+}
+
+/// The listing of `inbox/`; empty, with `inbox_absent` set, where a missing one means a
+/// drained one.
+fn list_inbox<F: Fs>(
+    fs: &F,
+    opts: &Options,
+    dirs: &Dirs,
+    report: &mut InboxReport,
+    started: std::time::Duration,
+) -> Result<Vec<Entry>, FsError> {
+    match fs.read_dir(&dirs.inbox) {
+        Err(e) if e.kind == ErrorKind::NotFound && opts.prefix_directories => {
+            // A run killed after its last move but before its release leaves a claim
+            // behind a drained inbox: still swept.
+            if let Some(c) = &opts.claims {
+                claim::sweep(fs, opts.root, &dirs.inbox, c)?;
+            }
+            report.inbox_absent = true;
+            report.timings.list_ms = ms_between(started, fs.now());
+            report.timings.total_ms = report.timings.list_ms;
+            Ok(Vec::new())
+        }
+        Err(e) if e.kind == ErrorKind::NotFound => Err(no_inbox(&dirs.inbox)),
+        other => other,
+    }
+}
+
+/// A named document that is not in `inbox/`: handled already, or absent.
+fn gone<F: Fs>(fs: &F, dirs: &Dirs, name: &str) -> Result<Outcome, FsError> {
+    for record in [
+        join(&dirs.processed, &format!("{name}.meta.json")),
+        join(&dirs.failed, &format!("{name}.error.json")),
+    ] {
+        if fs.stat(&record)?.is_some() {
+            return Ok(Outcome::AlreadyDone);
+        }
+    }
+    Ok(Outcome::Absent)
+}
+
+impl InboxReport {
+    /// Counts one document's outcome and keeps it in the report.
+    fn record(&mut self, name: String, outcome: Outcome) {
+        match &outcome {
+            Outcome::Processed(meta) | Outcome::Resumed(meta) => {
+                if matches!(outcome, Outcome::Processed(_)) {
+                    self.processed += 1;
+                } else {
+                    self.resumed += 1;
+                }
+                self.bytes += meta.size_bytes;
+                self.words += meta.word_count;
+                self.lines += meta.line_count;
+                self.chars += meta.char_count;
+            }
+            Outcome::Failed(_) => self.failed += 1,
+            Outcome::AlreadyDone => self.already_done += 1,
+            Outcome::Absent => self.vanished += 1,
+            Outcome::ClaimedElsewhere => self.claimed_elsewhere += 1,
+            Outcome::Skipped(_) => self.skipped += 1,
+        }
+        self.documents.push(DocumentResult { name, outcome });
+    }
+
+    /// A named run says so per name, since its caller answers per name (an SQS message).
+    fn claimed_elsewhere(&mut self, name: String, named_run: bool) {
+        if named_run {
+            self.record(name, Outcome::ClaimedElsewhere);
+        } else {
+            self.claimed_elsewhere += 1;
+        }
+    }
 }
 
 struct Dirs {
@@ -174,8 +315,9 @@ struct Dirs {
     processed: String,
     failed: String,
     /// Names in `processed/` when the run started: one listing instead of
-    /// two lookups per document (each a request or two on S3).
-    done: BTreeSet<String>,
+    /// two lookups per document (each a request or two on S3). A named run,
+    /// a few documents out of maybe millions, looks each one up instead.
+    done: Option<BTreeSet<String>>,
     whole_file_writes: bool,
 }
 
@@ -185,8 +327,18 @@ impl Dirs {
             inbox: join(root, "inbox"),
             processed: join(root, "processed"),
             failed: join(root, "failed"),
-            done: BTreeSet::new(),
+            done: None,
             whole_file_writes,
+        }
+    }
+
+    fn in_processed<F: Fs>(&self, fs: &F, name: &str) -> Result<bool, DocFailure> {
+        match &self.done {
+            Some(done) => Ok(done.contains(name)),
+            None => fs
+                .stat(&join(&self.processed, name))
+                .map(|s| s.is_some())
+                .map_err(DocFailure::Store),
         }
     }
 }
@@ -219,12 +371,12 @@ fn process_one<F: Fs>(
         Err(e) if e.kind == ErrorKind::Io => return Err(DocFailure::Store(e)),
         Err(e) => return Err(DocFailure::Bad(e.message)),
     };
-    if let Some(meta) = finished_meta(fs, dirs, &meta_path, &dst, name, size, &version) {
+    if let Some(meta) = finished_meta(fs, dirs, &meta_path, &dst, name, size, &version)? {
         report.timings.read_ms += ms_between(t, fs.now());
         let t = fs.now();
         // Where rename is copy + delete (S3), the crash may have fallen
         // between the two for the metadata too.
-        if dirs.done.contains(&format!(".{name}.docproc.tmp")) {
+        if dirs.in_processed(fs, &format!(".{name}.docproc.tmp"))? {
             match fs.remove_file(&tmp_path(&dirs.processed, name)) {
                 Err(e) if e.kind != ErrorKind::NotFound => return Err(DocFailure::Store(e)),
                 _ => {}
@@ -329,21 +481,25 @@ fn finished_meta<F: Fs>(
     name: &str,
     size: u64,
     version: &str,
-) -> Option<DocumentMeta> {
-    if !dirs.done.contains(&format!("{name}.meta.json")) {
-        return None;
+) -> Result<Option<DocumentMeta>, DocFailure> {
+    if !dirs.in_processed(fs, &format!("{name}.meta.json"))? {
+        return Ok(None);
     }
-    if dirs.done.contains(name) {
+    if dirs.in_processed(fs, name)? {
         match fs.stat(dst) {
             Ok(Some(copied)) if copied.size == size => {}
-            _ => return None,
+            _ => return Ok(None),
         }
     }
-    let bytes = read_small(fs, meta_path, META_LIMIT).ok()??;
-    let meta: DocumentMeta = serde_json::from_slice(&bytes).ok()?;
+    let Some(bytes) = read_small(fs, meta_path, META_LIMIT).ok().flatten() else {
+        return Ok(None);
+    };
+    let Ok(meta) = serde_json::from_slice::<DocumentMeta>(&bytes) else {
+        return Ok(None);
+    };
     // Metadata from before versions were recorded counts for a document of the same size.
     let same_version = meta.source_version.as_deref().is_none_or(|v| v == version);
-    (meta.filename == name && meta.size_bytes == size && same_version).then_some(meta)
+    Ok((meta.filename == name && meta.size_bytes == size && same_version).then_some(meta))
 }
 
 /// Size and whole seconds of mtime: what every store reports alike for one upload (S3

@@ -41,6 +41,10 @@ pub enum Outcome {
     Processed(DocumentMeta),
     Resumed(DocumentMeta),
     Failed(String),
+    AlreadyDone,
+    Absent,
+    ClaimedElsewhere,
+    Skipped(String),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,6 +63,7 @@ pub struct InboxReport {
     pub other_shards: u32,
     pub claimed_elsewhere: u32,
     pub vanished: u32,
+    pub already_done: u32,
     pub inbox_absent: bool,
     pub bytes: u64,
     pub words: u64,

@@ -75,6 +75,7 @@ pub async fn process_inbox(
         root: root.to_owned(),
         chunk_size: 0,
         claims: None,
+        only: None,
     };
     let report = run(rt, backend, &job, instances).await?;
     match &report.report {

@@ -36,6 +36,7 @@ pub async fn run(ctx: &Ctx, bar: &indicatif::ProgressBar) -> Result<Vec<WasmCost
                         claims: None,
                         whole_file_writes: false,
                         prefix_directories: false,
+                        only: None,
                     },
                 )
             })

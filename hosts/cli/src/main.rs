@@ -1,6 +1,6 @@
 //! `docproc`: run the core component over a directory, a mount, or S3 through the S3 API.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode as ProcessExit;
 use std::sync::Arc;
 use std::time::Duration;
@@ -65,6 +65,15 @@ enum Command {
         /// when no other host processes the same inbox at the same time.
         #[arg(long)]
         no_claims: bool,
+        /// Process only these documents of inbox/ (names, as `ls inbox/` shows them)
+        /// instead of listing it: a name that is not in inbox/ reports "already done"
+        /// when processed/ or failed/ has it, "absent" otherwise. Repeatable.
+        #[arg(long, value_name = "NAME", num_args = 1..)]
+        only: Vec<String>,
+        /// Like --only, one name per line from FILE (`-` reads stdin); blank lines
+        /// are ignored. With --only too, both lists are processed.
+        #[arg(long, value_name = "FILE")]
+        names_from: Option<PathBuf>,
     },
     /// List and stat every entry below the root.
     Walk {
@@ -267,6 +276,32 @@ fn main() -> ProcessExit {
     }
 }
 
+/// The documents a named run takes, as paths below the root; `None` for the whole inbox.
+fn named_documents(only: Vec<String>, names_from: Option<&Path>) -> Result<Option<Vec<String>>> {
+    let mut names = only;
+    match names_from {
+        None if names.is_empty() => return Ok(None),
+        None => {}
+        Some(file) => {
+            let text = if file == Path::new("-") {
+                std::io::read_to_string(std::io::stdin())
+                    .context("--names-from -: reading stdin")?
+            } else {
+                std::fs::read_to_string(file)
+                    .with_context(|| format!("--names-from {}", file.display()))?
+            };
+            names.extend(
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_owned),
+            );
+        }
+    }
+    Ok(Some(
+        names.into_iter().map(|n| format!("inbox/{n}")).collect(),
+    ))
+}
+
 async fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
         Command::Process {
@@ -274,6 +309,8 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             chunk_size,
             claim_lease,
             no_claims,
+            only,
+            names_from,
         } => {
             let job = Job::ProcessInbox {
                 root: run.root.clone(),
@@ -282,6 +319,7 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
                     lease_ms: claim_lease.saturating_mul(1000),
                     ..Claims::default()
                 }),
+                only: named_documents(only, names_from.as_deref())?,
             };
             execute(run, job).await
         }
@@ -467,6 +505,7 @@ async fn demo(
         root: String::new(),
         chunk_size: 0,
         claims: None,
+        only: None,
     };
     let code = execute(args, job).await?;
     if !json {

@@ -220,3 +220,74 @@ fn help_teaches_the_layout_and_exit_codes() {
         assert!(text.contains(needle), "missing {needle:?}");
     }
 }
+
+#[test]
+fn only_and_names_from_process_exactly_the_documents_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    for name in ["a.txt", "b.txt", "x y+é.txt"] {
+        std::fs::write(inbox.join(name), "two words\n").unwrap();
+    }
+    let mut child = Command::new(env!("CARGO_BIN_EXE_docproc"))
+        .args(["process", "--dir", dir_arg(dir.path()), "--only", "a.txt"])
+        .args(["--names-from", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("x y+é.txt\n\nmissing.txt\n../b.txt\n".as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    for needle in [
+        "Processed               2",
+        "Vanished                1",
+        "absent: missing.txt",
+        "skipped: inbox/../b.txt: not in inbox/",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    let left: Vec<_> = std::fs::read_dir(&inbox)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["b.txt"]);
+
+    let names = dir.path().join("names.txt");
+    std::fs::write(&names, "a.txt\n").unwrap();
+    let again = docproc(&[
+        "process",
+        "--dir",
+        dir_arg(dir.path()),
+        "--names-from",
+        dir_arg(&names),
+    ]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("Already done            1"),
+        "{}",
+        stdout(&again)
+    );
+
+    let missing = docproc(&[
+        "process",
+        "--dir",
+        dir_arg(dir.path()),
+        "--names-from",
+        "/nonexistent/names",
+    ]);
+    assert!(!missing.status.success());
+    assert!(
+        stderr(&missing).contains("--names-from /nonexistent/names"),
+        "{}",
+        stderr(&missing)
+    );
+}

@@ -205,11 +205,13 @@ fn merge_inbox(mut a: InboxReport, b: InboxReport) -> InboxReport {
     a.processed += b.processed;
     a.resumed += b.resumed;
     a.failed += b.failed;
-    a.skipped = a.skipped.max(b.skipped);
+    // Each entry and each name given counts in its own shard only.
+    a.skipped += b.skipped;
     // Each shard sees the others' documents; only the owners count them.
     a.other_shards = 0;
     a.claimed_elsewhere += b.claimed_elsewhere;
     a.vanished += b.vanished;
+    a.already_done += b.already_done;
     a.inbox_absent &= b.inbox_absent;
     a.bytes += b.bytes;
     a.words += b.words;
@@ -261,8 +263,19 @@ fn render_inbox(w: &mut String, r: &InboxReport) {
             &format!("{} (gone before their turn)", r.vanished),
         );
     }
+    if r.already_done > 0 {
+        row(
+            w,
+            "Already done",
+            &format!("{} (in processed/ or failed/ already)", r.already_done),
+        );
+    }
     if r.skipped > 0 {
-        row(w, "Skipped", &format!("{} (not regular files)", r.skipped));
+        row(
+            w,
+            "Skipped",
+            &format!("{} (not documents of inbox/)", r.skipped),
+        );
     }
     row(
         w,
@@ -275,8 +288,17 @@ fn render_inbox(w: &mut String, r: &InboxReport) {
         ),
     );
     for d in &r.documents {
-        if let Outcome::Failed(reason) = &d.outcome {
-            let _ = writeln!(w, "  failed: {}: {}", d.name, reason);
+        match &d.outcome {
+            Outcome::Failed(reason) => {
+                let _ = writeln!(w, "  failed: {}: {}", d.name, reason);
+            }
+            Outcome::Skipped(why) => {
+                let _ = writeln!(w, "  skipped: {}: {}", d.name, why);
+            }
+            Outcome::Absent => {
+                let _ = writeln!(w, "  absent: {}: not in inbox/, not handled", d.name);
+            }
+            _ => {}
         }
     }
 }

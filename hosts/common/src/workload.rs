@@ -49,6 +49,10 @@ pub enum Job {
         /// share the inbox; `None` when this host is the only one.
         #[serde(default)]
         claims: Option<Claims>,
+        /// Process only these paths below `root` (`inbox/<name>`), as events name them,
+        /// instead of listing `inbox/`; `None` processes the whole inbox.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        only: Option<Vec<String>>,
     },
     Walk {
         #[serde(default)]
@@ -347,6 +351,7 @@ async fn call<T: Send>(
             root,
             chunk_size,
             claims,
+            only,
         } => {
             let options = wit::InboxOptions {
                 root: root.clone(),
@@ -358,6 +363,7 @@ async fn call<T: Send>(
                 }),
                 whole_file_writes: kind == StoreKind::S3,
                 prefix_directories: kind == StoreKind::S3,
+                only: only.clone(),
             };
             api.call_process_inbox(&mut *store, &options)
                 .await?

@@ -36,6 +36,7 @@ async fn race(backends: Vec<Backend>) -> BTreeMap<String, u32> {
                     owner: format!("host-{i}"),
                     lease_ms: LEASE.as_millis() as u64,
                 }),
+                only: None,
             };
             run(&runtime(), &backend, &job, Shard::ALL)
                 .await
@@ -158,6 +159,7 @@ async fn a_host_slower_than_its_lease_keeps_its_claim() {
             owner: owner.into(),
             lease_ms: lease.as_millis() as u64,
         }),
+        only: None,
     };
     let slow_run = {
         let job = job("slow");

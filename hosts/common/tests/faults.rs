@@ -36,6 +36,7 @@ fn process() -> Job {
         root: String::new(),
         chunk_size: 0,
         claims: Some(docproc_host::Claims::default()),
+        only: None,
     }
 }
 
@@ -326,6 +327,7 @@ async fn a_held_response_ends_the_run_at_its_time_limit_and_a_rerun_finishes() {
             lease_ms: 0,
             ..Default::default()
         }),
+        only: None,
     };
     run(&runtime(), &Backend::S3(s3), &rerun, Shard::ALL)
         .await

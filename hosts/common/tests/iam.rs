@@ -139,6 +139,7 @@ async fn every_request_of_every_workload_is_granted_and_nothing_more() {
             root: String::new(),
             chunk_size: 0,
             claims: Some(Claims::default()),
+            only: None,
         },
         Job::Walk {
             root: String::new(),

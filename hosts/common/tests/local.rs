@@ -15,6 +15,7 @@ fn process() -> Job {
         root: String::new(),
         chunk_size: 0,
         claims: None,
+        only: None,
     }
 }
 
@@ -397,4 +398,37 @@ async fn a_name_sent_again_is_counted_again() {
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     }
     assert_eq!(words, [3, 2]);
+}
+
+#[tokio::test]
+async fn a_named_run_processes_exactly_the_documents_named() {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, bytes) in support::NAMED_LAYOUT {
+        write(dir.path(), path, bytes);
+    }
+    support::check_named_runs(std::sync::Arc::new(Backend::Local(dir.path().into()))).await;
+    assert_eq!(names(&dir.path().join("inbox/sub")), ["c.txt"]);
+}
+
+#[tokio::test]
+async fn a_named_run_over_a_mistyped_root_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let job = Job::ProcessInbox {
+        root: String::new(),
+        chunk_size: 0,
+        claims: None,
+        only: Some(vec!["inbox/a.txt".into()]),
+    };
+    let e = run(
+        &runtime(),
+        &Backend::Local(dir.path().into()),
+        &job,
+        Shard::ALL,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        format!("{e:#}").contains("no inbox/ directory here"),
+        "{e:#}"
+    );
 }

@@ -42,6 +42,7 @@ async fn process_inbox_over_s3_matches_a_local_directory() {
         root: String::new(),
         chunk_size: 0,
         claims: None,
+        only: None,
     };
     let local = run(
         &runtime(),
@@ -123,6 +124,7 @@ async fn bad_input_in_an_s3_inbox_is_named_and_the_batch_goes_on() {
         root: String::new(),
         chunk_size: 0,
         claims: None,
+        only: None,
     };
     let report = run(&runtime(), &Backend::S3(s3.clone()), &job, Shard::ALL)
         .await
@@ -295,6 +297,7 @@ async fn a_missing_bucket_is_named_and_a_missing_inbox_is_nothing_to_do() {
         root: String::new(),
         chunk_size: 0,
         claims: None,
+        only: None,
     };
     // AWS has no empty directories: a drained inbox vanishes with its last key. Nothing to
     // do is not an error, and nothing is written for it.
@@ -408,6 +411,7 @@ async fn keys_as_aws_stores_them_are_mapped_or_skipped_and_none_lost() {
         root: String::new(),
         chunk_size: 0,
         claims: Some(docproc_host::Claims::default()),
+        only: None,
     })
     .await;
     let Report::ProcessInbox(r) = &processed.report else {
@@ -463,6 +467,7 @@ async fn a_name_sent_again_to_an_s3_inbox_is_counted_again() {
         root: String::new(),
         chunk_size: 0,
         claims: Some(docproc_host::Claims::default()),
+        only: None,
     };
     let mut words = Vec::new();
     for text in ["one two three\n", "four  five\n   "] {
@@ -486,4 +491,24 @@ async fn a_name_sent_again_to_an_s3_inbox_is_counted_again() {
         tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     }
     assert_eq!(words, [3, 2]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_named_run_over_s3_processes_exactly_the_keys_named() {
+    let b = bucket("named-run").await;
+    for (path, bytes) in support::NAMED_LAYOUT {
+        b.put(&format!("job/{path}"), bytes.to_vec()).await;
+    }
+    support::check_named_runs(Arc::new(Backend::S3(backend(&b, "job").await))).await;
+    let keys = b.keys().await;
+    assert!(
+        keys.contains(&"job/inbox/sub/c.txt".to_string()),
+        "{keys:?}"
+    );
+    assert!(
+        !keys
+            .iter()
+            .any(|k| k.starts_with("job/.claims") && !k.ends_with('/')),
+        "a named run releases its claims: {keys:?}"
+    );
 }

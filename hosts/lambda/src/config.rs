@@ -83,6 +83,61 @@ impl BackendConfig {
     }
 }
 
+/// Which S3 keys this function's root shows, so an event's keys map to paths below it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventScope {
+    pub bucket: String,
+    /// Without leading or trailing `/`; empty for the whole bucket.
+    pub prefix: String,
+}
+
+impl EventScope {
+    /// The S3-API function's scope is its `BUCKET` and `PREFIX`. The mount shows some
+    /// prefix of some bucket, which only the deployment knows: `EVENT_BUCKET` and
+    /// `EVENT_PREFIX` say which.
+    pub fn from_lookup(
+        config: &BackendConfig,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Option<EventScope> {
+        let get = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        match config {
+            BackendConfig::S3(target) => {
+                let path = target.url.strip_prefix("s3://")?;
+                let (bucket, prefix) = path.split_once('/').unwrap_or((path, ""));
+                Some(EventScope::new(bucket, prefix))
+            }
+            BackendConfig::Mount(_) => Some(EventScope::new(
+                &get("EVENT_BUCKET")?,
+                &get("EVENT_PREFIX").unwrap_or_default(),
+            )),
+        }
+    }
+
+    pub fn new(bucket: &str, prefix: &str) -> EventScope {
+        EventScope {
+            bucket: bucket.to_string(),
+            prefix: prefix.trim_matches('/').to_string(),
+        }
+    }
+
+    /// The path below the root that `key` is, or why this function leaves it alone.
+    pub fn path_of(&self, bucket: Option<&str>, key: &str) -> Result<String, String> {
+        if let Some(b) = bucket.filter(|b| *b != self.bucket) {
+            return Err(format!(
+                "in bucket {b}; this function serves {}",
+                self.bucket
+            ));
+        }
+        if self.prefix.is_empty() {
+            return Ok(key.to_string());
+        }
+        key.strip_prefix(&self.prefix)
+            .and_then(|rest| rest.strip_prefix('/'))
+            .map(str::to_string)
+            .ok_or_else(|| format!("outside this function's prefix {}/", self.prefix))
+    }
+}
+
 /// Checked on every invocation, because a function whose access point is
 /// not attached still starts: the path is then simply missing, and the
 /// core would fail later with a vaguer message.
@@ -122,6 +177,43 @@ mod tests {
                 .find(|(k, _)| *k == name)
                 .map(|(_, v)| v.to_string())
         })
+    }
+
+    #[test]
+    fn event_keys_map_to_paths_below_the_root() {
+        let s3 = from(&[("BUCKET", "b"), ("PREFIX", "/before/")]).unwrap();
+        let lookup = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let scope = EventScope::from_lookup(&s3, lookup(&[])).unwrap();
+        assert_eq!(
+            scope.path_of(Some("b"), "before/inbox/a"),
+            Ok("inbox/a".into())
+        );
+        assert_eq!(scope.path_of(None, "before/inbox/a"), Ok("inbox/a".into()));
+        assert!(
+            scope
+                .path_of(Some("b"), "beforeX/inbox/a")
+                .unwrap_err()
+                .contains("outside")
+        );
+        assert!(
+            scope
+                .path_of(Some("c"), "before/inbox/a")
+                .unwrap_err()
+                .contains("bucket c")
+        );
+        let mount = BackendConfig::Mount("/mnt/docs".into());
+        assert_eq!(
+            EventScope::from_lookup(&mount, lookup(&[("BUCKET", "b")])),
+            None
+        );
+        let whole = EventScope::from_lookup(&mount, lookup(&[("EVENT_BUCKET", "b")])).unwrap();
+        assert_eq!(whole.path_of(Some("b"), "inbox/a"), Ok("inbox/a".into()));
     }
 
     #[test]

@@ -13,6 +13,10 @@ pub enum ErrorKind {
     BackendUnavailable,
     /// The workload failed (missing root, storage error, limits).
     RunFailed,
+    /// An event named objects this invocation could not take yet: another host holds
+    /// their claim, or the mount does not show them yet. The rest is done; deliver the
+    /// event again (Lambda's async retries and Step Functions' `Retry` do).
+    NotReady,
 }
 
 impl ErrorKind {
@@ -22,12 +26,13 @@ impl ErrorKind {
             ErrorKind::Misconfigured => "Misconfigured",
             ErrorKind::BackendUnavailable => "BackendUnavailable",
             ErrorKind::RunFailed => "RunFailed",
+            ErrorKind::NotReady => "NotReady",
         }
     }
 
-    /// Everything but a failed run is found before any document is touched.
+    /// Everything but a failed or partial run is found before any document is touched.
     pub fn refused_before_work(self) -> bool {
-        self != ErrorKind::RunFailed
+        !matches!(self, ErrorKind::RunFailed | ErrorKind::NotReady)
     }
 }
 

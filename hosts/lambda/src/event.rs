@@ -129,6 +129,7 @@ impl Event {
                     root,
                     chunk_size,
                     claims: Some(claims),
+                    only: None,
                 },
                 shard_count,
                 shard_index,
@@ -184,7 +185,8 @@ mod tests {
                 job: Job::ProcessInbox {
                     root: String::new(),
                     chunk_size: 0,
-                    claims: Some(claims.clone())
+                    claims: Some(claims.clone()),
+                    only: None,
                 },
                 count: 1,
                 only: None

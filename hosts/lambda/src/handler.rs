@@ -14,11 +14,14 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::{Instrument, error, info, info_span, warn};
 
-use crate::config::{self, Approach, BackendConfig};
+use crate::config::{self, Approach, BackendConfig, EventScope};
+use crate::delivery::{Delivery, Settled};
 use crate::error::{ErrorKind, HandlerError};
 use crate::event::{Event, Mode, Plan};
 use crate::metrics::Metrics;
+use crate::trigger::{Source, Trigger};
 use crate::{emf, summary};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 
 /// Lists in the response stop here, to stay far below Lambda's 6 MB
 /// response limit; the report written to `reports/` has them all.
@@ -31,6 +34,9 @@ pub struct State {
     /// A bad environment fails each invocation with a clear error, instead
     /// of an init failure that Lambda reports only as `Runtime.ExitError`.
     config: Result<BackendConfig, String>,
+    /// Which keys the root shows, for events that name keys; `None` until told (the
+    /// mount's bucket and prefix come from the deployment).
+    scope: Option<EventScope>,
     s3: tokio::sync::OnceCell<Arc<Backend>>,
     init_ms: f64,
     served: AtomicBool,
@@ -90,6 +96,28 @@ pub struct Response {
     /// Lists were cut to RESPONSE_LIST_LIMIT entries (not in the report).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,
+    /// For an event from S3, SQS, EventBridge or Step Functions: what became of the
+    /// objects it named.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<Settled>,
+}
+
+/// What the function returns: its report, or for an SQS batch exactly the shape SQS
+/// reads with `ReportBatchItemFailures` (the report is in `reports/` and the logs).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Reply {
+    Report(Box<Response>),
+    Batch(SqsBatchResponse),
+}
+
+impl Reply {
+    pub fn report(self) -> Option<Response> {
+        match self {
+            Reply::Report(r) => Some(*r),
+            Reply::Batch(_) => None,
+        }
+    }
 }
 
 impl State {
@@ -104,13 +132,24 @@ impl State {
             &docproc_host::ComponentSource::Embedded,
             options,
         )?);
+        let scope = config
+            .as_ref()
+            .ok()
+            .and_then(|c| EventScope::from_lookup(c, |name| std::env::var(name).ok()));
         Ok(State {
             runtime,
             config,
+            scope,
             s3: tokio::sync::OnceCell::new(),
             init_ms: ms(started.elapsed()),
             served: AtomicBool::new(false),
         })
+    }
+
+    /// The bucket and prefix the root shows, where the environment does not say.
+    pub fn with_event_scope(mut self, scope: EventScope) -> State {
+        self.scope = Some(scope);
+        self
     }
 
     pub fn runtime(&self) -> &Runtime {
@@ -153,17 +192,23 @@ pub async fn handle(
     state: &State,
     ctx: &Invocation,
     payload: Value,
-) -> Result<Response, HandlerError> {
+) -> Result<Reply, HandlerError> {
     let started = Instant::now();
     let cold_start = !state.served.swap(true, Ordering::SeqCst);
     let span = info_span!("invocation", request_id = %ctx.request_id);
+    let trigger = Trigger::parse(&payload);
     // A dimension value from the caller only when it is a known mode: each
     // distinct value would be a new metric (and a new charge).
     let mode = match payload.get("mode").and_then(Value::as_str) {
+        _ if trigger.is_some() => "process".to_string(),
         Some(m @ ("process" | "status" | "walk" | "hash")) => m.to_string(),
         _ => "invalid".to_string(),
     };
-    let result = invoke(state, ctx, payload, cold_start, started)
+    let request = match trigger {
+        Some(trigger) => Request::Trigger(trigger),
+        None => Request::Own(payload),
+    };
+    let result = invoke(state, ctx, request, cold_start, started)
         .instrument(span.clone())
         .await;
     if let Err(e) = &result {
@@ -196,28 +241,67 @@ pub async fn handle(
     result
 }
 
+enum Request {
+    Own(Value),
+    Trigger(Result<Trigger, String>),
+}
+
 async fn invoke(
     state: &State,
     ctx: &Invocation,
-    payload: Value,
+    request: Request,
     cold_start: bool,
     started: Instant,
-) -> Result<Response, HandlerError> {
+) -> Result<Reply, HandlerError> {
     let bad_event = |m: String| HandlerError::new(ErrorKind::BadEvent, m);
     // Everything that can be checked is checked before the backend is
     // touched, so a refused event never moves a document.
-    let event = Event::parse(payload).map_err(bad_event)?;
-    let mode = event.mode();
-    let plan = event.plan(claims_for(ctx)).map_err(bad_event)?;
+    let own = match request {
+        Request::Own(payload) => {
+            let event = Event::parse(payload).map_err(bad_event)?;
+            let mode = event.mode();
+            Ok((mode, event.plan(claims_for(ctx)).map_err(bad_event)?))
+        }
+        Request::Trigger(trigger) => Err(trigger.map_err(bad_event)?),
+    };
     let config = state
         .config
         .as_ref()
         .map_err(|m| HandlerError::new(ErrorKind::Misconfigured, m.clone()))?;
+    let (mode, plan, delivery) = match own {
+        Ok((mode, plan)) => (mode, plan, None),
+        Err(trigger) => {
+            let scope = state.scope.as_ref().ok_or_else(|| {
+                HandlerError::new(
+                    ErrorKind::Misconfigured,
+                    "an event names S3 keys, but this function does not know which bucket and \
+                     prefix MOUNT_PATH shows: set EVENT_BUCKET (and EVENT_PREFIX)",
+                )
+            })?;
+            let delivery = Delivery::new(trigger, scope);
+            let (job, count) = delivery.job(claims_for(ctx));
+            let plan = Plan::Run {
+                job,
+                count,
+                only: None,
+            };
+            (Mode::Process, plan, Some(delivery))
+        }
+    };
     let backend = state.backend(config).await?;
     info!(mode = mode.as_str(), backend = %backend.describe(), cold_start, "invocation started");
 
     let rt = &state.runtime;
     let (run, status) = execute(rt, &backend, plan).await?;
+    let settled = delivery
+        .as_ref()
+        .zip(run.as_ref())
+        .and_then(|(d, run)| match &run.report {
+            docproc_host::Report::ProcessInbox(r) => {
+                Some(d.settle(r, matches!(config, BackendConfig::Mount(_))))
+            }
+            _ => None,
+        });
 
     let metrics = run.as_ref().map_or_else(
         || Metrics::of_status(ms(started.elapsed())),
@@ -240,6 +324,7 @@ async fn invoke(
         report: Some(backend.locate(&key)),
         report_error: None,
         truncated: false,
+        delivery: settled,
     };
     if let Err(e) = save(&backend, &key, &response).await {
         // The work is done and cannot be undone: say the report is missing
@@ -251,7 +336,63 @@ async fn invoke(
 
     publish(&response, state.init_ms);
     response.truncated = truncate(&mut response, RESPONSE_LIST_LIMIT);
-    Ok(response)
+    match (delivery.map(|d| d.source()), response.delivery.take()) {
+        (Some(Source::Sqs), Some(settled)) => Ok(Reply::Batch(batch_reply(settled))),
+        (Some(_), Some(settled)) if !settled.pending.is_empty() => {
+            Err(not_ready(&settled, response.report.as_deref()))
+        }
+        (_, settled) => {
+            response.delivery = settled;
+            Ok(Reply::Report(Box::new(response)))
+        }
+    }
+}
+
+/// The messages SQS must deliver again; every other one it deletes.
+fn batch_reply(settled: Settled) -> SqsBatchResponse {
+    for note in &settled.pending {
+        warn!(key = %note.key, why = %note.why, "to be delivered again");
+    }
+    for note in &settled.ignored {
+        info!(key = %note.key, why = %note.why, "left alone");
+    }
+    let mut reply = SqsBatchResponse::default();
+    reply.batch_item_failures = settled
+        .failed_messages
+        .into_iter()
+        .map(|id| {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            failure
+        })
+        .collect();
+    reply
+}
+
+/// Without SQS to redeliver one message, the whole event fails after the rest is done,
+/// so Lambda's async retries (or a Step Functions `Retry`) deliver it again.
+fn not_ready(settled: &Settled, report: Option<&str>) -> HandlerError {
+    let shown: Vec<String> = settled
+        .pending
+        .iter()
+        .take(10)
+        .map(|n| format!("{}: {}", n.key, n.why))
+        .collect();
+    HandlerError::new(
+        ErrorKind::NotReady,
+        format!(
+            "{} of {} objects not processed yet ({}{}); the others are done{}",
+            settled.pending.len(),
+            settled.objects,
+            shown.join("; "),
+            if settled.pending.len() > shown.len() {
+                "; ..."
+            } else {
+                ""
+            },
+            report.map_or(String::new(), |r| format!(", report at {r}")),
+        ),
+    )
 }
 
 /// One EMF record and one summary log line per invocation.

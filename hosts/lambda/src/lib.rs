@@ -3,6 +3,7 @@
 //! logs, EMF metrics and a report per invocation.
 
 pub mod config;
+pub mod delivery;
 pub mod emf;
 pub mod error;
 pub mod event;
@@ -10,7 +11,8 @@ pub mod handler;
 pub mod logging;
 pub mod metrics;
 pub mod summary;
+pub mod trigger;
 
-pub use config::{Approach, BackendConfig};
+pub use config::{Approach, BackendConfig, EventScope};
 pub use error::{ErrorKind, HandlerError};
-pub use handler::{Invocation, Response, State, handle};
+pub use handler::{Invocation, Reply, Response, State, handle};

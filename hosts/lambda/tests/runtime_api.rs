@@ -108,6 +108,8 @@ impl Function {
             "MOUNT_PATH",
             "BUCKET",
             "PREFIX",
+            "EVENT_BUCKET",
+            "EVENT_PREFIX",
             "AWS_LAMBDA_LOG_FORMAT",
             "AWS_LAMBDA_LOG_LEVEL",
             "RUST_LOG",
@@ -438,4 +440,64 @@ async fn bootstrap_over_the_s3_api() {
             .count(),
         5
     );
+}
+
+/// Each kind of event AWS sends, as it sends it, through the real Runtime API protocol.
+#[tokio::test(flavor = "multi_thread")]
+async fn bootstrap_takes_the_events_aws_sends() {
+    let docs = tempfile::tempdir().unwrap();
+    let inbox = docs.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    for name in [
+        "report 2026.txt",
+        "café+1.txt",
+        "memo.txt",
+        "notes+draft 1.txt",
+        "batch-1.txt",
+        "batch 2.txt",
+    ] {
+        std::fs::write(inbox.join(name), "a few words\n").unwrap();
+    }
+    std::fs::write(inbox.join("latin1.txt"), b"caf\xe9\n").unwrap();
+    let f = Function::start(&[
+        ("MOUNT_PATH", docs.path().display().to_string()),
+        ("EVENT_BUCKET", "docproc-docs".into()),
+    ])
+    .await;
+    let fixture = |name: &str| -> Value {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/events")
+            .join(name);
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    };
+    let (status, r) = f.invoke(fixture("s3-object-created.json")).await;
+    assert_eq!(
+        (status, &r["metrics"]["files_processed"]),
+        (200, &json!(2)),
+        "{r}"
+    );
+    let (status, r) = f.invoke(fixture("sqs-s3-notifications.json")).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        r,
+        json!({"batchItemFailures": [{"itemIdentifier": "2a3b4c5d-late"}]})
+    );
+    let (status, r) = f.invoke(fixture("eventbridge-object-created.json")).await;
+    assert_eq!(
+        (status, &r["metrics"]["files_processed"]),
+        (200, &json!(1)),
+        "{r}"
+    );
+    let (status, r) = f.invoke(fixture("distributed-map-batch.json")).await;
+    assert_eq!(
+        (status, &r["metrics"]["files_processed"]),
+        (200, &json!(2)),
+        "{r}"
+    );
+    assert!(names(&inbox).is_empty(), "{:?}", names(&inbox));
+    assert_eq!(
+        names(&docs.path().join("failed")),
+        ["latin1.txt", "latin1.txt.error.json"]
+    );
+    assert_eq!(names(&docs.path().join("processed")).len(), 12);
 }

@@ -151,3 +151,38 @@ async fn a_missing_bucket_is_refused_clearly_and_nothing_moves() {
     assert_eq!(r.unwrap_err().kind, ErrorKind::BadEvent);
     assert_eq!(b.keys().await, before);
 }
+
+/// Over the S3 API, keys are exact and strongly consistent: an object the event names that
+/// is gone was deleted, not late, so no message comes back for it.
+#[tokio::test]
+async fn an_sqs_batch_over_the_s3_api_processes_its_keys_once() {
+    let b = bucket("lambda-sqs").await;
+    b.put("before/inbox/memo.txt", &b"three small words\n"[..])
+        .await;
+    b.put("before/inbox/latin1.txt", &b"caf\xe9\n"[..]).await;
+    let st = state(Ok(config(&b.name, "before")));
+    let event = support::fixture("sqs-s3-notifications.json", &b.name, "before");
+    for round in ["first", "again"] {
+        let (_, reply) = support::invoke_reply(&st, round, event.clone()).await;
+        let docproc_lambda::Reply::Batch(batch) = reply.unwrap() else {
+            panic!("an SQS batch gets a batch response")
+        };
+        assert!(batch.batch_item_failures.is_empty(), "{round}: {batch:?}");
+    }
+    let keys = b.keys().await;
+    for key in [
+        "before/processed/memo.txt",
+        "before/processed/memo.txt.meta.json",
+        "before/failed/latin1.txt.error.json",
+    ] {
+        assert!(keys.contains(&key.to_string()), "{key} missing: {keys:?}");
+    }
+    assert!(
+        !keys.iter().any(|k| k.starts_with("before/inbox/")),
+        "{keys:?}"
+    );
+    let meta: serde_json::Value =
+        serde_json::from_slice(&b.get("before/processed/memo.txt.meta.json").await.unwrap())
+            .unwrap();
+    assert_eq!(meta["word_count"], 3);
+}

@@ -52,3 +52,124 @@ pub async fn s3_backend(bucket: &str, prefix: &str, endpoint: Option<String>) ->
     };
     Arc::new(S3Backend::connect(&target, |_| {}).await.unwrap())
 }
+
+/// The documents a named-run test starts from, as paths below the root.
+pub const NAMED_LAYOUT: &[(&str, &[u8])] = &[
+    ("inbox/a.txt", b"one two\n"),
+    ("inbox/b.txt", b"never named\n"),
+    ("inbox/sp ace+é.txt", "drei vier fünf\n".as_bytes()),
+    ("inbox/bad.txt", b"caf\xe9\n"),
+    ("inbox/sub/c.txt", b"in a subdirectory\n"),
+];
+
+/// What an event stream might name for that layout: duplicates, a directory, paths
+/// outside inbox/ (one of them our own output, which must never start a loop), a name
+/// that is not there.
+pub const NAMED: &[&str] = &[
+    "inbox/a.txt",
+    "inbox/a.txt",
+    "inbox/sp ace+é.txt",
+    "inbox/bad.txt",
+    "inbox/sub",
+    "inbox/sub/c.txt",
+    "processed/a.txt",
+    "inbox/../b.txt",
+    "inbox/missing.txt",
+];
+
+/// Runs the named list twice over a backend seeded with `NAMED_LAYOUT`, split into 4
+/// shards: the first run processes exactly the named documents, the second finds them
+/// done, and nothing else is touched.
+pub async fn check_named_runs(backend: Arc<docproc_host::Backend>) {
+    use docproc_host::report::{InboxReport, Outcome};
+    use docproc_host::{Job, Report};
+    let job = Job::ProcessInbox {
+        root: String::new(),
+        chunk_size: 0,
+        claims: Some(docproc_host::Claims::default()),
+        only: Some(NAMED.iter().map(|s| s.to_string()).collect()),
+    };
+    let go = || async {
+        let r = docproc_host::run_sharded(runtime(), backend.clone(), job.clone(), 4, 4, |_| {})
+            .await
+            .unwrap();
+        let Report::ProcessInbox(r) = r.report else {
+            panic!("{r:?}")
+        };
+        r
+    };
+    let outcomes = |r: &InboxReport| -> Vec<(String, String)> {
+        r.documents
+            .iter()
+            .map(|d| {
+                let o = match &d.outcome {
+                    Outcome::Processed(_) => "processed".to_string(),
+                    Outcome::Resumed(_) => "resumed".into(),
+                    Outcome::Failed(_) => "failed".into(),
+                    Outcome::AlreadyDone => "already-done".into(),
+                    Outcome::Absent => "absent".into(),
+                    Outcome::ClaimedElsewhere => "claimed-elsewhere".into(),
+                    Outcome::Skipped(why) => format!("skipped: {why}"),
+                };
+                (d.name.clone(), o)
+            })
+            .collect()
+    };
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        let mut v: Vec<_> = v
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        v.sort();
+        v
+    };
+    let skipped = [
+        ("inbox/../b.txt", "skipped: not in inbox/"),
+        ("inbox/sub", "skipped: not a regular file"),
+        ("inbox/sub/c.txt", "skipped: in a subdirectory of inbox/"),
+        ("processed/a.txt", "skipped: not in inbox/"),
+    ];
+
+    let first = go().await;
+    let mut expected = vec![
+        ("a.txt", "processed"),
+        ("sp ace+é.txt", "processed"),
+        ("bad.txt", "failed"),
+        ("missing.txt", "absent"),
+    ];
+    expected.extend(skipped);
+    assert_eq!(outcomes(&first), pairs(&expected), "{first:?}");
+    assert_eq!(
+        (
+            first.processed,
+            first.failed,
+            first.skipped,
+            first.vanished,
+            first.already_done
+        ),
+        (2, 1, 4, 1, 0)
+    );
+    assert_eq!(first.words, 5);
+    let status = docproc_host::status::status(&backend, "").await.unwrap();
+    assert_eq!(status.inbox.names, ["b.txt"]);
+    assert_eq!(status.processed.names, ["a.txt", "sp ace+é.txt"]);
+    assert_eq!(status.failed.names, ["bad.txt"]);
+
+    // The same events again (a duplicated delivery): nothing is counted twice.
+    let second = go().await;
+    let mut expected = vec![
+        ("a.txt", "already-done"),
+        ("sp ace+é.txt", "already-done"),
+        ("bad.txt", "already-done"),
+        ("missing.txt", "absent"),
+    ];
+    expected.extend(skipped);
+    assert_eq!(outcomes(&second), pairs(&expected), "{second:?}");
+    assert_eq!(
+        (second.processed, second.already_done, second.words),
+        (0, 3, 0)
+    );
+    let again = docproc_host::status::status(&backend, "").await.unwrap();
+    assert_eq!(again.processed.names, status.processed.names);
+    assert_eq!(again.inbox.names, ["b.txt"]);
+}

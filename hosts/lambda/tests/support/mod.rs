@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Instant;
 
 use docproc_host::RuntimeOptions;
-use docproc_lambda::{BackendConfig, HandlerError, Invocation, Response, State, handle};
+use docproc_lambda::{BackendConfig, HandlerError, Invocation, Reply, Response, State, handle};
 use serde_json::Value;
 
 /// Every log line of this test binary, as the function writes them.
@@ -74,6 +74,17 @@ pub async fn invoke(
     name: &str,
     event: Value,
 ) -> (Invocation, Result<Response, HandlerError>) {
+    let (ctx, result) = invoke_reply(state, name, event).await;
+    let result = result.map(|r| r.report().expect("a report, not an SQS batch reply"));
+    (ctx, result)
+}
+
+/// As Lambda returns it to the caller: a report, or for SQS the batch item failures.
+pub async fn invoke_reply(
+    state: &State,
+    name: &str,
+    event: Value,
+) -> (Invocation, Result<Reply, HandlerError>) {
     let ctx = ctx(name);
     let result = handle(state, &ctx, event).await;
     (ctx, result)
@@ -101,4 +112,21 @@ pub fn tree(root: &Path) -> Vec<String> {
     walk(root, root, &mut out);
     out.sort();
     out
+}
+
+/// An event as AWS sends it, from `tests/events/`: bucket `docproc-docs`, keys at the
+/// bucket's root. `prefix` moves every key below it, `bucket` renames the bucket.
+pub fn fixture(name: &str, bucket: &str, prefix: &str) -> Value {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/events")
+        .join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = text.replace("docproc-docs", bucket);
+    let text = if prefix.is_empty() {
+        text
+    } else {
+        text.replace("inbox/", &format!("{prefix}/inbox/"))
+            .replace("processed/", &format!("{prefix}/processed/"))
+    };
+    serde_json::from_str(&text).unwrap()
 }
