@@ -23,9 +23,11 @@ pub struct Delivery {
 
 struct Routed {
     id: Option<String>,
-    /// Per object: its key, and its path below the root or why it is left alone.
-    objects: Result<Vec<(String, Result<String, String>)>, String>,
+    objects: Result<Vec<Route>, String>,
 }
+
+/// An object's key, and its path below the root or why it is left alone.
+type Route = (String, Result<String, String>);
 
 /// What the response says about the event's objects.
 #[derive(Debug, Clone, Serialize)]
