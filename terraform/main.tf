@@ -145,9 +145,41 @@ module "orchestration" {
   source = "./modules/orchestration"
   count  = var.enable_shard_state_machine ? 1 : 0
 
-  name_prefix        = local.name_prefix
-  function_arn       = module.lambda.after_function_arn
-  max_concurrency    = var.shard_max_concurrency
-  log_retention_days = var.log_retention_days
-  log_kms_key_arn    = var.log_kms_key_arn
+  name_prefix     = local.name_prefix
+  function_arn    = module.lambda.after_function_arn
+  max_concurrency = var.shard_max_concurrency
+  bucket_name     = module.storage.bucket_name
+  bucket_arn      = module.storage.bucket_arn
+  backfill = {
+    after  = { function_arn = module.lambda.after_function_arn, key_prefix = module.s3files.workspace_s3_prefix }
+    before = { function_arn = module.lambda.before_function_arn, key_prefix = module.lambda.before_prefix }
+  }
+  backfill_max_concurrency = var.shard_max_concurrency
+  log_retention_days       = var.log_retention_days
+  log_kms_key_arn          = var.log_kms_key_arn
+}
+
+# New documents are processed as they arrive: S3 -> EventBridge -> SQS -> each function.
+module "events" {
+  source = "./modules/events"
+  count  = var.enable_events ? 1 : 0
+
+  name_prefix     = local.name_prefix
+  bucket_name     = module.storage.bucket_name
+  max_concurrency = var.events_max_concurrency
+  functions = {
+    after = {
+      function_arn = module.lambda.after_function_arn
+      role_name    = module.identity.after_role_name
+      timeout      = module.lambda.timeout
+      key_prefix   = module.s3files.workspace_s3_prefix
+    }
+    before = {
+      function_arn = module.lambda.before_function_arn
+      role_name    = module.lambda.before_role_name
+      timeout      = module.lambda.timeout
+      key_prefix   = module.lambda.before_prefix
+    }
+  }
+  tags = var.tags
 }

@@ -88,6 +88,19 @@ output "shard_state_machine_arn" {
   value       = one(module.orchestration[*].state_machine_arn)
 }
 
+output "backfill_state_machine_arns" {
+  description = "Per function, the backfill state machine (start it with any input), or null when enable_shard_state_machine is false."
+  value       = one(module.orchestration[*].backfill_state_machine_arns)
+}
+
+output "event_queue_urls" {
+  description = "Per function, its inbox queue and dead-letter queue, or null when enable_events is false."
+  value = one([for m in module.events : {
+    inbox = m.queue_urls
+    dead  = m.dead_letter_queue_urls
+  }])
+}
+
 # Everything `make bench-aws` needs, in one object:
 #   terraform -chdir=terraform output -json bench
 output "bench" {

@@ -218,7 +218,7 @@ variable "log_kms_key_arn" {
 # --- Shard fan-out --------------------------------------------------------------
 
 variable "enable_shard_state_machine" {
-  description = "Create the Step Functions state machine that fans a workload out over shards of the after function. Off by default: the benchmark invokes the functions directly, and an unused state machine is only extra IAM surface."
+  description = "Create the Step Functions state machines: one fans a workload out over shards of the after function, and one backfill per function lists its inbox/ once and sends it batches of keys. Off by default: the benchmark invokes the functions directly, and unused state machines are only extra IAM surface."
   type        = bool
   default     = false
 }
@@ -253,4 +253,21 @@ variable "mountpoint_rpm_s3_key" {
   description = "Bucket key of the Mountpoint for S3 arm64 RPM, used when the repositories lack mount-s3 (uploaded by `make tf-stage`)."
   type        = string
   default     = "artifacts/mount-s3-arm64.rpm"
+}
+
+variable "enable_events" {
+  description = "Process new documents as they arrive: an EventBridge rule on each function's inbox/ feeds an SQS queue (with a dead-letter queue) that invokes it. Off by default because `make bench-aws` seeds inbox/ and then times the functions itself: with events on, the events would process the seeded documents first."
+  type        = bool
+  default     = false
+}
+
+variable "events_max_concurrency" {
+  description = "Invocations each function's queue keeps going at once (2-1000). Keep it at or below lambda_reserved_concurrency."
+  type        = number
+  default     = 5
+
+  validation {
+    condition     = var.events_max_concurrency >= 2 && var.events_max_concurrency <= 1000
+    error_message = "events_max_concurrency must be between 2 and 1000."
+  }
 }

@@ -141,6 +141,17 @@ async fn every_request_of_every_workload_is_granted_and_nothing_more() {
             claims: Some(Claims::default()),
             only: None,
         },
+        // As an event runs it: names already done, absent, and outside inbox/ are looked up.
+        Job::ProcessInbox {
+            root: String::new(),
+            chunk_size: 0,
+            claims: Some(Claims::default()),
+            only: Some(vec![
+                "inbox/latin1.txt".into(),
+                "inbox/missing.txt".into(),
+                "processed/latin1.txt".into(),
+            ]),
+        },
         Job::Walk {
             root: String::new(),
         },

@@ -32,8 +32,8 @@ resource "aws_cloudwatch_log_group" "fn" {
 }
 
 resource "aws_lambda_function" "after" {
-  #checkov:skip=CKV_AWS_116:Invoked synchronously (CLI, benchmark, Step Functions), so the caller sees every failure; a DLQ only applies to async invokes.
-  #checkov:skip=CKV_AWS_173:The environment holds only a mount path, no secrets; a customer key is optional (environment_kms_key_arn).
+  #checkov:skip=CKV_AWS_116:Invoked synchronously (CLI, benchmark, Step Functions) or by an SQS event source mapping, whose queue has the dead-letter queue; a function DLQ only applies to async invokes.
+  #checkov:skip=CKV_AWS_173:The environment holds only a mount path, bucket name and prefix, no secrets; a customer key is optional (environment_kms_key_arn).
   #checkov:skip=CKV_AWS_272:The artifact is built from this repository and pinned by source_code_hash; Signer adds a signing pipeline the benchmark does not have.
   function_name = local.functions.after
   description   = "docproc over S3 Files: reads and writes the mounted bucket with plain file I/O"
@@ -63,6 +63,9 @@ resource "aws_lambda_function" "after" {
   environment {
     variables = {
       MOUNT_PATH = var.mount_path
+      # Which keys the mount shows, so the keys events name map to paths on it.
+      EVENT_BUCKET = var.bucket_name
+      EVENT_PREFIX = var.workspace_s3_prefix
     }
   }
 
@@ -91,7 +94,7 @@ resource "aws_lambda_function" "after" {
 }
 
 resource "aws_lambda_function" "before" {
-  #checkov:skip=CKV_AWS_116:Invoked synchronously (CLI, benchmark), so the caller sees every failure; a DLQ only applies to async invokes.
+  #checkov:skip=CKV_AWS_116:Invoked synchronously (CLI, benchmark) or by an SQS event source mapping, whose queue has the dead-letter queue; a function DLQ only applies to async invokes.
   #checkov:skip=CKV_AWS_117:The S3 API baseline deliberately runs outside the VPC: no mount, no ENI, no VPC cold start, which is the point of the comparison.
   #checkov:skip=CKV_AWS_173:The environment holds only a bucket name and prefix, no secrets; a customer key is optional (environment_kms_key_arn).
   #checkov:skip=CKV_AWS_272:The artifact is built from this repository and pinned by source_code_hash; Signer adds a signing pipeline the benchmark does not have.

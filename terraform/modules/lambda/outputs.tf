@@ -37,3 +37,13 @@ output "log_group_names" {
   description = "Log group of each function."
   value       = { for k, g in aws_cloudwatch_log_group.fn : k => g.name }
 }
+
+output "before_role_name" {
+  description = "Execution role of the before function, by name."
+  value       = aws_iam_role.before.name
+}
+
+output "timeout" {
+  description = "Timeout of both functions in seconds."
+  value       = var.timeout
+}

@@ -3,17 +3,27 @@ data "aws_caller_identity" "current" {}
 data "aws_partition" "current" {}
 
 locals {
-  name              = "${var.name_prefix}-shards"
-  state_machine_arn = "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:stateMachine:${local.name}"
+  name = "${var.name_prefix}-shards"
+  # One role runs every state machine here: the shard fan-out and each backfill.
+  machines = merge(
+    { shards = local.name },
+    { for k, _ in var.backfill : "backfill-${k}" => "${var.name_prefix}-${k}-backfill" },
+  )
+  arn_base          = "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}"
+  state_machine_arn = "${local.arn_base}:stateMachine:${local.name}"
+  machine_arns      = [for name in values(local.machines) : "${local.arn_base}:stateMachine:${name}"]
   # Child workflow executions of a Distributed Map are named "<state machine>/<map run>:<id>".
-  execution_arns = "arn:${data.aws_partition.current.partition}:states:${data.aws_region.current.region}:${data.aws_caller_identity.current.account_id}:execution:${local.name}/*"
+  execution_arns = [for name in values(local.machines) : "${local.arn_base}:execution:${name}/*"]
+  functions      = distinct(concat([var.function_arn], [for b in values(var.backfill) : b.function_arn]))
 }
 
-resource "aws_cloudwatch_log_group" "shards" {
+resource "aws_cloudwatch_log_group" "machine" {
   #checkov:skip=CKV_AWS_158:A customer managed key is optional (log_kms_key_arn); CloudWatch Logs encrypts at rest either way.
+  for_each = local.machines
+
   # The vendedlogs prefix keeps Step Functions from bloating the account's
   # CloudWatch Logs resource policy.
-  name              = "/aws/vendedlogs/states/${local.name}"
+  name              = "/aws/vendedlogs/states/${each.value}"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.log_kms_key_arn
 
@@ -39,14 +49,14 @@ data "aws_iam_policy_document" "assume" {
     condition {
       test     = "ArnLike"
       variable = "aws:SourceArn"
-      values   = [local.state_machine_arn]
+      values   = local.machine_arns
     }
   }
 }
 
 resource "aws_iam_role" "shards" {
   name_prefix        = "${var.name_prefix}-shards-"
-  description        = "Runs the docproc shard fan-out state machine"
+  description        = "Runs the docproc shard fan-out and backfill state machines"
   assume_role_policy = data.aws_iam_policy_document.assume.json
 
   tags = var.tags
@@ -54,10 +64,27 @@ resource "aws_iam_role" "shards" {
 
 data "aws_iam_policy_document" "shards" {
   statement {
-    sid       = "InvokeShardFunction"
+    sid       = "InvokeFunctions"
     effect    = "Allow"
     actions   = ["lambda:InvokeFunction"]
-    resources = [var.function_arn, "${var.function_arn}:*"]
+    resources = flatten([for f in local.functions : [f, "${f}:*"]])
+  }
+
+  # A backfill's ItemReader lists its function's inbox/, and nothing else.
+  dynamic "statement" {
+    for_each = length(var.backfill) == 0 ? [] : [1]
+    content {
+      sid       = "ListInboxes"
+      effect    = "Allow"
+      actions   = ["s3:ListBucket"]
+      resources = [var.bucket_arn]
+
+      condition {
+        test     = "StringLike"
+        variable = "s3:prefix"
+        values   = flatten([for b in values(var.backfill) : ["${b.key_prefix}inbox/", "${b.key_prefix}inbox/*"]])
+      }
+    }
   }
 
   # A Distributed Map runs each batch of items as a child execution of this
@@ -66,14 +93,14 @@ data "aws_iam_policy_document" "shards" {
     sid       = "StartChildExecutions"
     effect    = "Allow"
     actions   = ["states:StartExecution"]
-    resources = [local.state_machine_arn]
+    resources = local.machine_arns
   }
 
   statement {
     sid       = "ManageChildExecutions"
     effect    = "Allow"
     actions   = ["states:DescribeExecution", "states:StopExecution"]
-    resources = [local.execution_arns]
+    resources = local.execution_arns
   }
 
   statement {
@@ -159,7 +186,7 @@ resource "aws_sfn_state_machine" "shards" {
   })
 
   logging_configuration {
-    log_destination        = "${aws_cloudwatch_log_group.shards.arn}:*"
+    log_destination        = "${aws_cloudwatch_log_group.machine["shards"].arn}:*"
     include_execution_data = true
     level                  = "ALL"
   }
@@ -171,4 +198,108 @@ resource "aws_sfn_state_machine" "shards" {
   tags = var.tags
 
   depends_on = [aws_iam_role_policy.shards]
+}
+
+# Input: anything. Lists <key_prefix>inbox/ once (an S3 ItemReader: ListObjectsV2 pages
+# in Step Functions) and sends its keys in batches to the function, which processes
+# exactly the documents each batch names. A backfill of millions of documents lists the
+# prefix once, instead of once per shard. Rerunning it is safe: documents already done
+# are gone from inbox/, and one a concurrent event took reports "already done".
+resource "aws_sfn_state_machine" "backfill" {
+  for_each = var.backfill
+
+  name     = local.machines["backfill-${each.key}"]
+  type     = "STANDARD"
+  role_arn = aws_iam_role.shards.arn
+
+  definition = jsonencode({
+    Comment = "Process every document in ${each.value.key_prefix}inbox/ of ${var.bucket_name}, in batches of keys"
+    StartAt = "Backfill"
+    States = {
+      Backfill = {
+        Type           = "Map"
+        MaxConcurrency = var.backfill_max_concurrency
+        ItemReader = {
+          Resource = "arn:${data.aws_partition.current.partition}:states:::s3:listObjectsV2"
+          Parameters = {
+            Bucket = var.bucket_name
+            Prefix = "${each.value.key_prefix}inbox/"
+          }
+        }
+        ItemBatcher = {
+          MaxItemsPerBatch = var.backfill_batch_size
+        }
+        ItemProcessor = {
+          ProcessorConfig = {
+            Mode          = "DISTRIBUTED"
+            ExecutionType = "STANDARD"
+          }
+          StartAt = "ProcessBatch"
+          States = {
+            ProcessBatch = {
+              Type     = "Task"
+              Resource = "arn:${data.aws_partition.current.partition}:states:::lambda:invoke"
+              Parameters = {
+                FunctionName = each.value.function_arn
+                "Payload.$"  = "$"
+              }
+              # Counts only: a whole report per batch would outgrow the execution's
+              # 256 KiB; each invocation writes its report to reports/.
+              ResultSelector = {
+                "processed.$" = "$.Payload.metrics.files_processed"
+                "failed.$"    = "$.Payload.metrics.files_failed"
+                "report.$"    = "$.Payload.report"
+              }
+              Retry = [
+                {
+                  ErrorEquals = [
+                    "Lambda.ServiceException",
+                    "Lambda.AWSLambdaException",
+                    "Lambda.SdkClientException",
+                    "Lambda.TooManyRequestsException",
+                  ]
+                  IntervalSeconds = 2
+                  MaxAttempts     = 6
+                  BackoffRate     = 2
+                  JitterStrategy  = "FULL"
+                },
+                {
+                  # The function did the rest of the batch; a few documents were held by
+                  # another invocation or not on the mount yet.
+                  ErrorEquals     = ["NotReady"]
+                  IntervalSeconds = 15
+                  MaxAttempts     = 5
+                  BackoffRate     = 2
+                  JitterStrategy  = "FULL"
+                },
+              ]
+              End = true
+            }
+          }
+        }
+        ResultPath = null
+        End        = true
+      }
+    }
+  })
+
+  logging_configuration {
+    log_destination        = "${aws_cloudwatch_log_group.machine["backfill-${each.key}"].arn}:*"
+    include_execution_data = true
+    level                  = "ALL"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  tags = var.tags
+
+  depends_on = [aws_iam_role_policy.shards]
+}
+
+# The log group became one of several; keep the existing one.
+moved {
+  from = aws_cloudwatch_log_group.shards
+  to   = aws_cloudwatch_log_group.machine["shards"]
 }
