@@ -106,8 +106,8 @@ resource "aws_cloudwatch_event_target" "inbox" {
 # dead-letter queue too, for events it could not deliver), and never without TLS.
 locals {
   queues = merge(
-    { for k, _ in var.functions : "${k}-inbox" => { function = k, dead = false } },
-    { for k, _ in var.functions : "${k}-dead" => { function = k, dead = true } },
+    { for k, q in aws_sqs_queue.inbox : "${k}-inbox" => { function = k, arn = q.arn, url = q.id } },
+    { for k, q in aws_sqs_queue.dead : "${k}-dead" => { function = k, arn = q.arn, url = q.id } },
   )
 }
 
@@ -118,7 +118,7 @@ data "aws_iam_policy_document" "queue" {
     sid       = "EventBridgeSendsFromItsRule"
     effect    = "Allow"
     actions   = ["sqs:SendMessage"]
-    resources = [each.value.dead ? aws_sqs_queue.dead[each.value.function].arn : aws_sqs_queue.inbox[each.value.function].arn]
+    resources = [each.value.arn]
 
     principals {
       type        = "Service"
@@ -136,7 +136,7 @@ data "aws_iam_policy_document" "queue" {
     sid       = "DenyInsecureTransport"
     effect    = "Deny"
     actions   = ["sqs:*"]
-    resources = [each.value.dead ? aws_sqs_queue.dead[each.value.function].arn : aws_sqs_queue.inbox[each.value.function].arn]
+    resources = [each.value.arn]
 
     principals {
       type        = "*"
@@ -154,7 +154,7 @@ data "aws_iam_policy_document" "queue" {
 resource "aws_sqs_queue_policy" "queue" {
   for_each = local.queues
 
-  queue_url = each.value.dead ? aws_sqs_queue.dead[each.value.function].id : aws_sqs_queue.inbox[each.value.function].id
+  queue_url = each.value.url
   policy    = data.aws_iam_policy_document.queue[each.key].json
 }
 

@@ -15,6 +15,20 @@ locals {
   # Child workflow executions of a Distributed Map are named "<state machine>/<map run>:<id>".
   execution_arns = [for name in values(local.machines) : "${local.arn_base}:execution:${name}/*"]
   functions      = distinct(concat([var.function_arn], [for b in values(var.backfill) : b.function_arn]))
+
+  # Lambda's own transient failures, retried by every state machine's invoke.
+  lambda_retry = {
+    ErrorEquals = [
+      "Lambda.ServiceException",
+      "Lambda.AWSLambdaException",
+      "Lambda.SdkClientException",
+      "Lambda.TooManyRequestsException",
+    ]
+    IntervalSeconds = 2
+    MaxAttempts     = 6
+    BackoffRate     = 2
+    JitterStrategy  = "FULL"
+  }
 }
 
 resource "aws_cloudwatch_log_group" "machine" {
@@ -164,19 +178,8 @@ resource "aws_sfn_state_machine" "shards" {
                 "Payload.$"  = "$"
               }
               OutputPath = "$.Payload"
-              Retry = [{
-                ErrorEquals = [
-                  "Lambda.ServiceException",
-                  "Lambda.AWSLambdaException",
-                  "Lambda.SdkClientException",
-                  "Lambda.TooManyRequestsException",
-                ]
-                IntervalSeconds = 2
-                MaxAttempts     = 6
-                BackoffRate     = 2
-                JitterStrategy  = "FULL"
-              }]
-              End = true
+              Retry      = [local.lambda_retry]
+              End        = true
             }
           }
         }
@@ -251,18 +254,7 @@ resource "aws_sfn_state_machine" "backfill" {
                 "report.$"    = "$.Payload.report"
               }
               Retry = [
-                {
-                  ErrorEquals = [
-                    "Lambda.ServiceException",
-                    "Lambda.AWSLambdaException",
-                    "Lambda.SdkClientException",
-                    "Lambda.TooManyRequestsException",
-                  ]
-                  IntervalSeconds = 2
-                  MaxAttempts     = 6
-                  BackoffRate     = 2
-                  JitterStrategy  = "FULL"
-                },
+                local.lambda_retry,
                 {
                   # The function did the rest of the batch; a few documents were held by
                   # another invocation or not on the mount yet.
