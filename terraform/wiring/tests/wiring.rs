@@ -467,3 +467,62 @@ fn the_s3_api_prefix_and_the_mount_prefix_never_overlap() -> Result<()> {
     )])?);
     Ok(())
 }
+
+/// An event names keys; the function maps them to paths through the bucket and prefix its
+/// root shows (EVENT_BUCKET/EVENT_PREFIX on the mount, BUCKET/PREFIX over the API). The
+/// rule feeding each function must watch that same prefix's inbox/, or its events are all
+/// "outside this function's prefix" and nothing is ever processed.
+#[test]
+fn each_function_hears_about_its_own_inbox_only() -> Result<()> {
+    let root = Root::load()?;
+    let squash = |s: String| s.split_whitespace().collect::<String>();
+    let events = root.module.block("module", &["events"])?;
+    let functions = squash(attr_text(events.body(), "functions").ok_or("events: no functions")?);
+    let lambda_call = root.module.block("module", &["lambda"])?;
+    let mount_prefix =
+        squash(attr_text(lambda_call.body(), "workspace_s3_prefix").ok_or("lambda: no workspace")?);
+    for (function, prefix) in [
+        ("after", mount_prefix.as_str()),
+        ("before", "module.lambda.before_prefix"),
+    ] {
+        let start = functions
+            .find(&format!("{function}={{"))
+            .ok_or(format!("events: no {function}"))?;
+        let entry = &functions[start
+            ..functions[start..]
+                .find('}')
+                .map_or(functions.len(), |e| start + e)];
+        assert!(
+            entry.contains(&format!("key_prefix={prefix}")),
+            "{function}'s events watch another prefix than its root: {entry}"
+        );
+    }
+
+    let lambda = root.child(lambda_call)?;
+    let after = lambda.block("resource", &["aws_lambda_function", "after"])?;
+    let environment = nested(after.body(), "environment").ok_or("after: no environment")?;
+    let env = squash(attr_text(environment, "variables").ok_or("after: no variables")?);
+    for needle in [
+        "EVENT_BUCKET=var.bucket_name",
+        "EVENT_PREFIX=var.workspace_s3_prefix",
+    ] {
+        assert!(
+            env.contains(needle),
+            "after function: {needle} missing in {env}"
+        );
+    }
+
+    let module = root.child(events)?;
+    let mapping = module.block("resource", &["aws_lambda_event_source_mapping", "inbox"])?;
+    assert_eq!(
+        constant(mapping.body(), "function_response_types"),
+        Some(Value::from(vec![Value::from("ReportBatchItemFailures")]))
+    );
+    let visibility = module
+        .locals()
+        .find(|(k, _)| *k == "visibility_timeout")
+        .map(|(_, e)| squash(e.to_string()))
+        .ok_or("events: no visibility_timeout")?;
+    assert!(visibility.contains("6*f.timeout"), "{visibility}");
+    Ok(())
+}
