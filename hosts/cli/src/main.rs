@@ -121,6 +121,17 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Compile the core ahead of time for a machine (the Lambda zip ships one for arm64).
+    /// A host there given the directory finds docproc-core-<sha256>.cwasm and starts
+    /// without compiling; a copy of another core is never picked up.
+    Compile {
+        /// Target triple, e.g. aarch64-unknown-linux-gnu (default: this machine).
+        #[arg(long, value_name = "TRIPLE")]
+        target: Option<String>,
+        /// Directory the compiled file goes in.
+        #[arg(long, value_name = "DIR", default_value = ".")]
+        out_dir: PathBuf,
+    },
 }
 
 /// Where the documents are: a directory, or S3 itself.
@@ -357,6 +368,20 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             let backend = backend(&location, &s3).await?;
             docproc_host::seed::seed_backend(&backend, "", docs, seed).await?;
             eprintln!("seeded {docs} documents into {}", backend.locate("inbox"));
+            Ok(ExitCode::Ok)
+        }
+        Command::Compile { target, out_dir } => {
+            let (name, bytes) =
+                docproc_host::runtime::precompile(target.as_deref()).with_context(|| {
+                    format!(
+                        "compiling the core for {}",
+                        target.as_deref().unwrap_or("this machine")
+                    )
+                })?;
+            let path = out_dir.join(name);
+            std::fs::write(&path, bytes)
+                .with_context(|| format!("{}: cannot write", path.display()))?;
+            println!("{}", path.display());
             Ok(ExitCode::Ok)
         }
     }

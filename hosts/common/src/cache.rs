@@ -47,6 +47,17 @@ pub fn open_dir(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// A file shipped beside the host (a Lambda zip's, in the read-only /var/task) that this
+/// host may load: a regular file, in a directory, both owned by root or this user and
+/// writable by no one else.
+pub fn shipped(path: &Path) -> bool {
+    let trusted =
+        |m: &std::fs::Metadata| (m.uid() == 0 || m.uid() == uid()) && m.mode() & 0o022 == 0;
+    let dir = path.parent().map(std::fs::metadata);
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && trusted(&m))
+        && dir.is_some_and(|d| d.is_ok_and(|d| d.is_dir() && trusted(&d)))
+}
+
 /// A cached file this host may load: a regular file (not a link) private to this user.
 pub fn loadable(path: &Path) -> bool {
     std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && private(&m))
@@ -103,5 +114,15 @@ mod tests {
         let link = mine.join("l.cwasm");
         std::os::unix::fs::symlink(&file, &link).unwrap();
         assert!(!loadable(&link), "nor a link");
+        assert!(!shipped(&link), "a link is not shipped either");
+
+        // Shipped files are read by everyone (0644 in a zip) but written by no one else.
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(shipped(&file));
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o664)).unwrap();
+        assert!(!shipped(&file), "a file a group can write is not trusted");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o644)).unwrap();
+        std::fs::set_permissions(&mine, std::fs::Permissions::from_mode(0o777)).unwrap();
+        assert!(!shipped(&file), "nor one in a directory others can write");
     }
 }

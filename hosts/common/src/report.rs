@@ -181,6 +181,7 @@ impl RunReport {
                 "load {:.1} ms ({}), instantiate {:.2} ms, wall {:.0} ms",
                 self.load_ms,
                 match self.cache {
+                    CacheOutcome::Precompiled => "precompiled",
                     CacheOutcome::Hit => "cached",
                     CacheOutcome::Compiled => "compiled, now cached",
                     CacheOutcome::Uncached => "compiled",

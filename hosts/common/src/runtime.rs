@@ -37,6 +37,9 @@ pub enum ComponentSource {
 pub struct RuntimeOptions {
     /// Where compiled components are kept; `None` disables the cache.
     pub cache_dir: Option<PathBuf>,
+    /// Where a copy compiled ahead of time may be shipped (the Lambda zip's directory),
+    /// named by [`precompiled_name`]. Looked at first; the cache is the fallback.
+    pub precompiled_dir: Option<PathBuf>,
     /// Wall-clock limit for one workload call.
     pub timeout: Duration,
     /// Linear-memory limit for one instance.
@@ -47,6 +50,7 @@ impl Default for RuntimeOptions {
     fn default() -> Self {
         RuntimeOptions {
             cache_dir: default_cache_dir(),
+            precompiled_dir: None,
             timeout: Duration::from_secs(3600),
             memory_limit: 1 << 30,
         }
@@ -58,6 +62,8 @@ pub use crate::cache::default_cache_dir;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CacheOutcome {
+    /// Loaded the copy compiled ahead of time and shipped beside the host.
+    Precompiled,
     /// Loaded a compiled copy from the cache.
     Hit,
     /// Compiled now and stored for next time.
@@ -95,13 +101,20 @@ impl Runtime {
         };
         let component_sha256 = hex::encode(Sha256::digest(&bytes));
         let engine = Engine::new(&engine_config())?;
-        let (component, cache) = load(
-            &engine,
-            &bytes,
-            &component_sha256,
-            options.cache_dir.as_deref(),
-        )
-        .map_err(|e| HostError::BadComponent {
+        let shipped = options
+            .precompiled_dir
+            .as_deref()
+            .and_then(|dir| load_shipped(&engine, &dir.join(precompiled_name(&component_sha256))));
+        let loaded = match shipped {
+            Some(component) => Ok((component, CacheOutcome::Precompiled)),
+            None => load(
+                &engine,
+                &bytes,
+                &component_sha256,
+                options.cache_dir.as_deref(),
+            ),
+        };
+        let (component, cache) = loaded.map_err(|e| HostError::BadComponent {
             origin: origin.clone(),
             reason: format!("{e:#}"),
         })?;
@@ -147,6 +160,42 @@ impl Runtime {
 
     pub(crate) fn epoch_deadline(&self) -> u64 {
         (self.options.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+    }
+}
+
+/// The name of a copy of the component with this SHA-256 compiled ahead of time: a copy of
+/// another component is never picked up.
+pub fn precompiled_name(sha256: &str) -> String {
+    format!("docproc-core-{sha256}.cwasm")
+}
+
+/// The embedded component compiled for `target` (a target triple such as
+/// `aarch64-unknown-linux-gnu`; `None` for this machine), with the engine settings every
+/// host uses, so a host there loads it instead of compiling. Returns the file name too.
+pub fn precompile(target: Option<&str>) -> Result<(String, Vec<u8>)> {
+    let mut config = engine_config();
+    if let Some(target) = target {
+        config.target(target)?;
+    }
+    let bytes = Engine::new(&config)?.precompile_component(EMBEDDED_COMPONENT)?;
+    let name = precompiled_name(&hex::encode(Sha256::digest(EMBEDDED_COMPONENT)));
+    Ok((name, bytes))
+}
+
+/// A shipped copy, if there is one this host may trust and its engine accepts.
+fn load_shipped(engine: &Engine, path: &Path) -> Option<Component> {
+    if !crate::cache::shipped(path) {
+        return None;
+    }
+    // SAFETY: the file carries the embedded component's SHA-256 in its name and sits where
+    // only root or this user could have put it (checked above); wasmtime checks its header
+    // against this engine and refuses a mismatch, and then the cache or a compile serves.
+    match unsafe { Component::deserialize_file(engine, path) } {
+        Ok(component) => Some(component),
+        Err(e) => {
+            tracing::warn!(path = %path.display(), error = %format!("{e:#}"), "the precompiled component does not fit this engine; compiling");
+            None
+        }
     }
 }
 

@@ -34,6 +34,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         init_ms = state.init_ms(),
         load_ms = rt.load_time.as_secs_f64() * 1000.0,
         cache = match rt.cache {
+            CacheOutcome::Precompiled => "precompiled",
             CacheOutcome::Hit => "hit",
             CacheOutcome::Compiled => "compiled",
             CacheOutcome::Uncached => "uncached",
@@ -67,6 +68,11 @@ fn runtime_options() -> RuntimeOptions {
                 .map(PathBuf::from)
                 .unwrap_or_else(|| std::env::temp_dir().join("docproc")),
         ),
+        // `make lambda` ships the component compiled for the function's architecture
+        // beside `bootstrap` in /var/task, so a cold start (always an empty /tmp) loads it.
+        precompiled_dir: std::env::var_os("DOCPROC_PRECOMPILED_DIR")
+            .map(PathBuf::from)
+            .or_else(|| Some(std::env::current_exe().ok()?.parent()?.to_path_buf())),
         ..RuntimeOptions::default()
     };
     // Cap the guest at half the function's memory, so a runaway document

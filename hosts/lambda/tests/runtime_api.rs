@@ -501,3 +501,63 @@ async fn bootstrap_takes_the_events_aws_sends() {
     );
     assert_eq!(names(&docs.path().join("processed")).len(), 12);
 }
+
+/// A real cold start has an empty /tmp: with the compiled core shipped beside `bootstrap`
+/// (as `make lambda` ships it), init loads it and compiles nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cold_start_loads_the_shipped_compiled_core() {
+    let docs = tempfile::tempdir().unwrap();
+    docproc_host::seed::seed_inbox(docs.path(), 3, 1).unwrap();
+    let task = tempfile::tempdir().unwrap();
+    let (name, bytes) = docproc_host::runtime::precompile(None).unwrap();
+    let shipped = task.path().join(name);
+    std::fs::write(&shipped, bytes).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&shipped, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let empty_tmp = tempfile::tempdir().unwrap();
+    let f = Function::start(&[
+        ("MOUNT_PATH", docs.path().display().to_string()),
+        ("DOCPROC_PRECOMPILED_DIR", task.path().display().to_string()),
+        (
+            "DOCPROC_CACHE_DIR",
+            empty_tmp.path().join("docproc").display().to_string(),
+        ),
+    ])
+    .await;
+    let (status, r) = f.invoke(json!({"mode": "process"})).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["cache"], "precompiled", "{r}");
+    assert_eq!(r["metrics"]["files_processed"], 3);
+    eprintln!(
+        "cold start with the shipped compiled core, empty cache: init {:.1} ms",
+        r["init_ms"].as_f64().unwrap()
+    );
+    assert!(
+        !empty_tmp.path().join("docproc").exists()
+            || std::fs::read_dir(empty_tmp.path().join("docproc"))
+                .unwrap()
+                .next()
+                .is_none(),
+        "nothing was compiled into the cache"
+    );
+    drop(f);
+
+    // A shipped file others could have written is not trusted: compiled instead.
+    std::fs::set_permissions(&shipped, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let f = Function::start(&[
+        ("MOUNT_PATH", docs.path().display().to_string()),
+        ("DOCPROC_PRECOMPILED_DIR", task.path().display().to_string()),
+        (
+            "DOCPROC_CACHE_DIR",
+            empty_tmp.path().join("docproc").display().to_string(),
+        ),
+    ])
+    .await;
+    let (status, r) = f.invoke(json!({"mode": "status"})).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["cache"], "compiled", "{r}");
+    eprintln!(
+        "cold start compiling, empty cache: init {:.1} ms",
+        r["init_ms"].as_f64().unwrap()
+    );
+}
