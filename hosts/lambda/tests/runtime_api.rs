@@ -515,15 +515,13 @@ async fn a_cold_start_loads_the_shipped_compiled_core() {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&shipped, std::fs::Permissions::from_mode(0o644)).unwrap();
     let empty_tmp = tempfile::tempdir().unwrap();
-    let f = Function::start(&[
+    let cache = empty_tmp.path().join("docproc");
+    let env = [
         ("MOUNT_PATH", docs.path().display().to_string()),
         ("DOCPROC_PRECOMPILED_DIR", task.path().display().to_string()),
-        (
-            "DOCPROC_CACHE_DIR",
-            empty_tmp.path().join("docproc").display().to_string(),
-        ),
-    ])
-    .await;
+        ("DOCPROC_CACHE_DIR", cache.display().to_string()),
+    ];
+    let f = Function::start(&env).await;
     let (status, r) = f.invoke(json!({"mode": "process"})).await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["cache"], "precompiled", "{r}");
@@ -533,26 +531,14 @@ async fn a_cold_start_loads_the_shipped_compiled_core() {
         r["init_ms"].as_f64().unwrap()
     );
     assert!(
-        !empty_tmp.path().join("docproc").exists()
-            || std::fs::read_dir(empty_tmp.path().join("docproc"))
-                .unwrap()
-                .next()
-                .is_none(),
+        !cache.exists() || std::fs::read_dir(&cache).unwrap().next().is_none(),
         "nothing was compiled into the cache"
     );
     drop(f);
 
     // A shipped file others could have written is not trusted: compiled instead.
     std::fs::set_permissions(&shipped, std::fs::Permissions::from_mode(0o666)).unwrap();
-    let f = Function::start(&[
-        ("MOUNT_PATH", docs.path().display().to_string()),
-        ("DOCPROC_PRECOMPILED_DIR", task.path().display().to_string()),
-        (
-            "DOCPROC_CACHE_DIR",
-            empty_tmp.path().join("docproc").display().to_string(),
-        ),
-    ])
-    .await;
+    let f = Function::start(&env).await;
     let (status, r) = f.invoke(json!({"mode": "status"})).await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["cache"], "compiled", "{r}");
