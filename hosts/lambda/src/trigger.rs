@@ -143,6 +143,12 @@ fn objects(source: Source, payload: &Value) -> Result<Vec<Object>, serde_json::E
         Source::S3 => serde_json::from_value::<S3Event>(from(payload))?
             .records
             .into_iter()
+            // A rule that also sends deletions or restores names objects with nothing to do.
+            .filter(|r| {
+                r.event_name
+                    .as_deref()
+                    .is_none_or(|n| n.starts_with("ObjectCreated:"))
+            })
             .filter_map(|r| {
                 Some(Object {
                     bucket: r.s3.bucket.name,
@@ -223,6 +229,21 @@ mod tests {
                 key: "inbox/a b+cé.txt".into()
             }])
         );
+    }
+
+    #[test]
+    fn only_created_objects_are_named() {
+        let mut event = s3_event(&["inbox/gone.txt", "inbox/new.txt"]);
+        event["Records"][0]["eventName"] = json!("ObjectRemoved:Delete");
+        let t = Trigger::parse(&event).unwrap().unwrap();
+        let keys: Vec<&str> = t.messages[0]
+            .objects
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|o| o.key.as_str())
+            .collect();
+        assert_eq!(keys, ["inbox/new.txt"]);
     }
 
     #[test]
