@@ -246,6 +246,12 @@ enum Request {
     Trigger(Result<Trigger, String>),
 }
 
+/// A request checked as far as it can be before the backend is touched.
+enum Parsed {
+    Own(Mode, Plan),
+    Trigger(Trigger),
+}
+
 async fn invoke(
     state: &State,
     ctx: &Invocation,
@@ -256,21 +262,21 @@ async fn invoke(
     let bad_event = |m: String| HandlerError::new(ErrorKind::BadEvent, m);
     // Everything that can be checked is checked before the backend is
     // touched, so a refused event never moves a document.
-    let own = match request {
+    let parsed = match request {
         Request::Own(payload) => {
             let event = Event::parse(payload).map_err(bad_event)?;
             let mode = event.mode();
-            Ok((mode, event.plan(claims_for(ctx)).map_err(bad_event)?))
+            Parsed::Own(mode, event.plan(claims_for(ctx)).map_err(bad_event)?)
         }
-        Request::Trigger(trigger) => Err(trigger.map_err(bad_event)?),
+        Request::Trigger(trigger) => Parsed::Trigger(trigger.map_err(bad_event)?),
     };
     let config = state
         .config
         .as_ref()
         .map_err(|m| HandlerError::new(ErrorKind::Misconfigured, m.clone()))?;
-    let (mode, plan, delivery) = match own {
-        Ok((mode, plan)) => (mode, plan, None),
-        Err(trigger) => {
+    let (mode, plan, delivery) = match parsed {
+        Parsed::Own(mode, plan) => (mode, plan, None),
+        Parsed::Trigger(trigger) => {
             let scope = state.scope.as_ref().ok_or_else(|| {
                 HandlerError::new(
                     ErrorKind::Misconfigured,
