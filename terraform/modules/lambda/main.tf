@@ -73,9 +73,13 @@ resource "aws_lambda_function" "after" {
     mode = "Active"
   }
 
+  # JSON: the function writes JSON lines (with its request id) and Lambda's own records
+  # join them; the level filter applies to both.
   logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.fn["after"].name
+    log_format            = "JSON"
+    application_log_level = var.log_level
+    system_log_level      = "WARN"
+    log_group             = aws_cloudwatch_log_group.fn["after"].name
   }
 
   tags = var.tags
@@ -124,9 +128,13 @@ resource "aws_lambda_function" "before" {
     mode = "Active"
   }
 
+  # JSON: the function writes JSON lines (with its request id) and Lambda's own records
+  # join them; the level filter applies to both.
   logging_config {
-    log_format = "Text"
-    log_group  = aws_cloudwatch_log_group.fn["before"].name
+    log_format            = "JSON"
+    application_log_level = var.log_level
+    system_log_level      = "WARN"
+    log_group             = aws_cloudwatch_log_group.fn["before"].name
   }
 
   tags = var.tags

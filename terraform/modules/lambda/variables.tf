@@ -148,3 +148,14 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "log_level" {
+  description = "Level of the functions' own log lines (Lambda's application_log_level, which they read as AWS_LAMBDA_LOG_LEVEL)."
+  type        = string
+  default     = "INFO"
+
+  validation {
+    condition     = contains(["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"], var.log_level)
+    error_message = "log_level must be one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL."
+  }
+}
