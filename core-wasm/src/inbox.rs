@@ -116,14 +116,16 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
             }
             named(paths)
         }
-        None => list_inbox(fs, opts, &dirs, &mut report, started)?
-            .into_iter()
-            .map(Candidate::Listed)
-            .collect(),
+        None => match list_inbox(fs, opts, &dirs)? {
+            Some(entries) => entries.into_iter().map(Candidate::Listed).collect(),
+            None => {
+                report.inbox_absent = true;
+                report.timings.list_ms = ms_between(started, fs.now());
+                report.timings.total_ms = report.timings.list_ms;
+                return Ok(report);
+            }
+        },
     };
-    if report.inbox_absent {
-        return Ok(report);
-    }
     fs.create_dir(&dirs.processed)?;
     fs.create_dir(&dirs.failed)?;
     if !named_run {
@@ -237,15 +239,8 @@ fn no_inbox(inbox: &str) -> FsError {
     )
 }
 
-/// The listing of `inbox/`; empty, with `inbox_absent` set, where a missing one means a
-/// drained one.
-fn list_inbox<F: Fs>(
-    fs: &F,
-    opts: &Options,
-    dirs: &Dirs,
-    report: &mut InboxReport,
-    started: std::time::Duration,
-) -> Result<Vec<Entry>, FsError> {
+/// The listing of `inbox/`; `None` where a missing one means a drained one.
+fn list_inbox<F: Fs>(fs: &F, opts: &Options, dirs: &Dirs) -> Result<Option<Vec<Entry>>, FsError> {
     match fs.read_dir(&dirs.inbox) {
         Err(e) if e.kind == ErrorKind::NotFound && opts.prefix_directories => {
             // A run killed after its last move but before its release leaves a claim
@@ -253,13 +248,10 @@ fn list_inbox<F: Fs>(
             if let Some(c) = &opts.claims {
                 claim::sweep(fs, opts.root, &dirs.inbox, c)?;
             }
-            report.inbox_absent = true;
-            report.timings.list_ms = ms_between(started, fs.now());
-            report.timings.total_ms = report.timings.list_ms;
-            Ok(Vec::new())
+            Ok(None)
         }
         Err(e) if e.kind == ErrorKind::NotFound => Err(no_inbox(&dirs.inbox)),
-        other => other,
+        other => other.map(Some),
     }
 }
 

@@ -51,8 +51,7 @@ pub fn open_dir(dir: &Path) -> Result<(), String> {
 /// host may load: a regular file, in a directory, both owned by root or this user and
 /// writable by no one else.
 pub fn shipped(path: &Path) -> bool {
-    let trusted =
-        |m: &std::fs::Metadata| (m.uid() == 0 || m.uid() == uid()) && m.mode() & 0o022 == 0;
+    let trusted = |m: &std::fs::Metadata| private(m) || (m.uid() == 0 && m.mode() & 0o022 == 0);
     let dir = path.parent().map(std::fs::metadata);
     std::fs::symlink_metadata(path).is_ok_and(|m| m.is_file() && trusted(&m))
         && dir.is_some_and(|d| d.is_ok_and(|d| d.is_dir() && trusted(&d)))

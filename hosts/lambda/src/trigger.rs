@@ -89,7 +89,7 @@ impl Trigger {
     pub fn parse(payload: &Value) -> Option<Result<Trigger, String>> {
         let source = detect(payload)?;
         let messages = match source {
-            Source::Sqs => serde_json::from_value::<SqsEvent>(payload.clone()).map(|event| {
+            Source::Sqs => SqsEvent::deserialize(payload).map(|event| {
                 event
                     .records
                     .into_iter()
@@ -138,9 +138,8 @@ fn detect(payload: &Value) -> Option<Source> {
 }
 
 fn objects(source: Source, payload: &Value) -> Result<Vec<Object>, serde_json::Error> {
-    let from = |v: &Value| v.clone();
     Ok(match source {
-        Source::S3 => serde_json::from_value::<S3Event>(from(payload))?
+        Source::S3 => S3Event::deserialize(payload)?
             .records
             .into_iter()
             // A rule that also sends deletions or restores names objects with nothing to do.
@@ -158,7 +157,7 @@ fn objects(source: Source, payload: &Value) -> Result<Vec<Object>, serde_json::E
             })
             .collect(),
         Source::EventBridge => {
-            let event: EventBridgeEvent<S3Detail> = serde_json::from_value(from(payload))?;
+            let event = EventBridgeEvent::<S3Detail>::deserialize(payload)?;
             if event.detail_type != "Object Created" {
                 return Ok(Vec::new());
             }
@@ -168,7 +167,7 @@ fn objects(source: Source, payload: &Value) -> Result<Vec<Object>, serde_json::E
                 key: event.detail.object.key,
             }]
         }
-        Source::DistributedMap => serde_json::from_value::<MapBatch>(from(payload))?
+        Source::DistributedMap => MapBatch::deserialize(payload)?
             .items
             .into_iter()
             .map(|i| Object {
