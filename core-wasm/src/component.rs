@@ -71,9 +71,8 @@ fn err(path: &str, code: ErrorCode) -> FsError {
         ErrorCode::Access | ErrorCode::NotPermitted | ErrorCode::ReadOnly => {
             ErrorKind::AccessDenied
         }
-        ErrorCode::Invalid | ErrorCode::NameTooLong | ErrorCode::IllegalByteSequence => {
-            ErrorKind::InvalidArgument
-        }
+        ErrorCode::NameTooLong => ErrorKind::NameTooLong,
+        ErrorCode::Invalid | ErrorCode::IllegalByteSequence => ErrorKind::InvalidArgument,
         ErrorCode::Exist => ErrorKind::Exists,
         _ => ErrorKind::Io,
     };
@@ -268,7 +267,7 @@ fn to_wit_error(e: FsError) -> wit::WorkloadError {
             ErrorKind::NotFound => wit::ErrorKind::NotFound,
             ErrorKind::NotADirectory => wit::ErrorKind::NotADirectory,
             ErrorKind::AccessDenied => wit::ErrorKind::AccessDenied,
-            ErrorKind::InvalidArgument => wit::ErrorKind::InvalidArgument,
+            ErrorKind::InvalidArgument | ErrorKind::NameTooLong => wit::ErrorKind::InvalidArgument,
             ErrorKind::Exists | ErrorKind::Io => wit::ErrorKind::Io,
         },
         path: e.path,

@@ -31,6 +31,8 @@ pub enum ErrorKind {
     NotADirectory,
     AccessDenied,
     InvalidArgument,
+    /// The path is longer than the store allows (a name past 255 bytes, a key past 1,024).
+    NameTooLong,
     Exists,
     Io,
 }

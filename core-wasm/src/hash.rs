@@ -5,6 +5,7 @@ use sha2::{Digest, Sha256};
 
 use crate::clock::ms_between;
 use crate::fs::{ErrorKind, Fs, FsError, Kind, join};
+use crate::layout::{digest_name, hex};
 use crate::report::{FileDigest, HashReport};
 use crate::shard::Shard;
 
@@ -15,12 +16,6 @@ pub struct Options<'a> {
     pub out_dir: &'a str,
     pub shard: Shard,
     pub chunk_size: usize,
-}
-
-/// `a/b.bin` -> `a__b.bin.sha256`: one flat directory of digests, in the
-/// format `sha256sum --check` reads.
-pub fn digest_file_name(rel: &str) -> String {
-    format!("{}.sha256", rel.replace('/', "__"))
 }
 
 pub fn hash<F: Fs>(fs: &F, opts: &Options) -> Result<HashReport, FsError> {
@@ -53,10 +48,7 @@ pub fn hash<F: Fs>(fs: &F, opts: &Options) -> Result<HashReport, FsError> {
         let t2 = fs.now();
         report.read_ms += ms_between(t, t2);
         let line = format!("{sha256}  {rel}\n");
-        fs.write_file(
-            &join(opts.out_dir, &digest_file_name(&rel)),
-            line.as_bytes(),
-        )?;
+        fs.write_file(&join(opts.out_dir, &digest_name(&rel)), line.as_bytes())?;
         report.write_ms += ms_between(t2, fs.now());
         report.files += 1;
         report.bytes += offset;
@@ -93,14 +85,4 @@ fn list_files<F: Fs>(fs: &F, opts: &Options) -> Result<Vec<(String, String)>, Fs
     }
     out.sort();
     Ok(out)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        s.push(DIGITS[usize::from(b >> 4)] as char);
-        s.push(DIGITS[usize::from(b & 15)] as char);
-    }
-    s
 }

@@ -12,6 +12,7 @@ use crate::claim::{self, Claim, ClaimOptions, OwnClaim};
 use crate::clock::{ms_between, rfc3339};
 use crate::count::Counter;
 use crate::fs::{Entry, ErrorKind, Fs, FsError, Kind, join, read_small};
+use crate::layout::{self, error_name, meta_name, tmp_name};
 use crate::report::{DocumentError, DocumentMeta, DocumentResult, InboxReport, Outcome};
 use crate::shard::Shard;
 use std::collections::BTreeSet;
@@ -177,12 +178,21 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
         };
         let mut held = match &opts.claims {
             None => None,
-            Some(c) => match claim::try_claim(fs, opts.root, &name, c)? {
-                Claim::Won(held) => Some(held),
-                Claim::Held => {
+            Some(c) => match claim::try_claim(fs, opts.root, &name, c) {
+                Ok(Claim::Won(held)) => Some(held),
+                Ok(Claim::Held) => {
                     report.claimed_elsewhere(name, named_run);
                     continue;
                 }
+                // A name that fits inbox/ but not the claims' directory (a key near S3's
+                // 1,024 bytes) would stop every run here: it is the document's failure.
+                Err(e) if e.kind == ErrorKind::NameTooLong => {
+                    let why = format!("its claim cannot be named: {}", e.message);
+                    let reason = fail_one(fs, &dirs, &name, why, &mut report)?;
+                    report.record(name, Outcome::Failed(reason));
+                    continue;
+                }
+                Err(e) => return Err(e),
             },
         };
         let outcome = match process_one(fs, &dirs, &name, chunk, held.as_mut(), &mut report) {
@@ -258,8 +268,8 @@ fn list_inbox<F: Fs>(fs: &F, opts: &Options, dirs: &Dirs) -> Result<Option<Vec<E
 /// A named document that is not in `inbox/`: handled already, or absent.
 fn gone<F: Fs>(fs: &F, dirs: &Dirs, name: &str) -> Result<Outcome, FsError> {
     for record in [
-        join(&dirs.processed, &format!("{name}.meta.json")),
-        join(&dirs.failed, &format!("{name}.error.json")),
+        join(&dirs.processed, &meta_name(name)),
+        join(&dirs.failed, &error_name(name)),
     ] {
         if fs.stat(&record)?.is_some() {
             return Ok(Outcome::AlreadyDone);
@@ -316,9 +326,9 @@ struct Dirs {
 impl Dirs {
     fn new(root: &str, whole_file_writes: bool) -> Self {
         Dirs {
-            inbox: join(root, "inbox"),
-            processed: join(root, "processed"),
-            failed: join(root, "failed"),
+            inbox: join(root, layout::INBOX),
+            processed: join(root, layout::PROCESSED),
+            failed: join(root, layout::FAILED),
             done: None,
             whole_file_writes,
         }
@@ -354,7 +364,7 @@ fn process_one<F: Fs>(
     };
     let src = join(&dirs.inbox, name);
     let dst = join(&dirs.processed, name);
-    let meta_path = join(&dirs.processed, &format!("{name}.meta.json"));
+    let meta_path = join(&dirs.processed, &meta_name(name));
 
     let t = fs.now();
     let (size, version) = match fs.stat(&src) {
@@ -368,8 +378,8 @@ fn process_one<F: Fs>(
         let t = fs.now();
         // Where rename is copy + delete (S3), the crash may have fallen
         // between the two for the metadata too.
-        if dirs.in_processed(fs, &format!(".{name}.docproc.tmp"))? {
-            match fs.remove_file(&tmp_path(&dirs.processed, name)) {
+        if dirs.in_processed(fs, &tmp_name(name))? {
+            match fs.remove_file(&join(&dirs.processed, &tmp_name(name))) {
                 Err(e) if e.kind != ErrorKind::NotFound => return Err(DocFailure::Store(e)),
                 _ => {}
             }
@@ -432,8 +442,15 @@ fn process_one<F: Fs>(
     let t2 = fs.now();
     report.timings.write_meta_ms += ms_between(t, t2);
     still_ours()?;
-    if !move_doc(fs, &src, &dst)? {
-        return Ok(None);
+    match move_doc(fs, &src, &dst) {
+        Ok(true) => {}
+        Ok(false) => return Ok(None),
+        // processed/ holds only documents that are there: the metadata goes with the move.
+        Err(e @ DocFailure::Bad(_)) => {
+            let _ = fs.remove_file(&meta_path);
+            return Err(e);
+        }
+        Err(e) => return Err(e),
     }
     report.timings.move_ms += ms_between(t2, fs.now());
     Ok(Some(Outcome::Processed(meta)))
@@ -458,6 +475,11 @@ fn move_doc<F: Fs>(fs: &F, src: &str, dst: &str) -> Result<bool, DocFailure> {
     match fs.rename(src, dst) {
         Ok(()) => Ok(true),
         Err(e) if e.kind == ErrorKind::NotFound => Ok(false),
+        // Its name fits inbox/ but not processed/ (a key near S3's 1,024 bytes).
+        Err(e) if e.kind == ErrorKind::NameTooLong => Err(DocFailure::Bad(format!(
+            "cannot be moved to {dst}: {}",
+            e.message
+        ))),
         Err(e) => Err(DocFailure::Store(e)),
     }
 }
@@ -474,7 +496,7 @@ fn finished_meta<F: Fs>(
     size: u64,
     version: &str,
 ) -> Result<Option<DocumentMeta>, DocFailure> {
-    if !dirs.in_processed(fs, &format!("{name}.meta.json"))? {
+    if !dirs.in_processed(fs, &meta_name(name))? {
         return Ok(None);
     }
     if dirs.in_processed(fs, name)? {
@@ -515,13 +537,9 @@ fn write_atomically<F: Fs>(
     if dirs.whole_file_writes {
         return fs.write_file(path, data);
     }
-    let tmp = tmp_path(dir, name);
+    let tmp = join(dir, &tmp_name(name));
     fs.write_file(&tmp, data)?;
     fs.rename(&tmp, path)
-}
-
-fn tmp_path(dir: &str, name: &str) -> String {
-    join(dir, &format!(".{name}.docproc.tmp"))
 }
 
 /// Records why `name` failed in `failed/`, then moves it there. A document the store will
@@ -541,8 +559,14 @@ fn fail_one<F: Fs>(
         failed_at: rfc3339(t),
     };
     let json = serde_json::to_vec_pretty(&record).expect("error record serialises");
-    let err_path = join(&dirs.failed, &format!("{name}.error.json"));
-    write_atomically(fs, dirs, &dirs.failed, &err_path, name, &json)?;
+    let err_path = join(&dirs.failed, &error_name(name));
+    let reason = match write_atomically(fs, dirs, &dirs.failed, &err_path, name, &json) {
+        Ok(()) => reason,
+        Err(e) if e.kind == ErrorKind::NameTooLong => {
+            format!("{reason}; no error record in failed/: {}", e.message)
+        }
+        Err(e) => return Err(e),
+    };
     let t2 = fs.now();
     report.timings.write_meta_ms += ms_between(t, t2);
     let reason = match fs.rename(&join(&dirs.inbox, name), &join(&dirs.failed, name)) {
@@ -551,6 +575,9 @@ fn fail_one<F: Fs>(
         Err(e) if e.kind == ErrorKind::NotFound => reason,
         Err(e) if e.kind == ErrorKind::AccessDenied => {
             format!("{reason}; left in inbox/, moving it was refused too")
+        }
+        Err(e) if e.kind == ErrorKind::NameTooLong => {
+            format!("{reason}; left in inbox/, its name does not fit failed/")
         }
         Err(e) => return Err(e),
     };

@@ -7,6 +7,7 @@ pub mod count;
 pub mod fs;
 pub mod hash;
 pub mod inbox;
+pub mod layout;
 pub mod report;
 pub mod shard;
 pub mod walk;

@@ -27,7 +27,8 @@ fn err(path: &str, e: std::io::Error) -> FsError {
         IoKind::NotFound => ErrorKind::NotFound,
         IoKind::PermissionDenied => ErrorKind::AccessDenied,
         IoKind::AlreadyExists => ErrorKind::Exists,
-        IoKind::InvalidInput | IoKind::InvalidFilename => ErrorKind::InvalidArgument,
+        IoKind::InvalidFilename => ErrorKind::NameTooLong,
+        IoKind::InvalidInput => ErrorKind::InvalidArgument,
         IoKind::NotADirectory => ErrorKind::NotADirectory,
         _ => ErrorKind::Io,
     };

@@ -31,6 +31,17 @@ pub(crate) fn error_response(fault: Fault) -> Response<ProxyBody> {
             "NoSuchKey",
             "The specified key does not exist.",
         ),
+        Fault::Archived => (
+            StatusCode::FORBIDDEN,
+            "InvalidObjectState",
+            "The operation is not valid for the object's storage class",
+        ),
+        Fault::SseCustomerKey => (
+            StatusCode::BAD_REQUEST,
+            "InvalidRequest",
+            "The object was stored using a form of Server Side Encryption. \
+             The correct parameters must be provided to retrieve the object.",
+        ),
         _ => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",

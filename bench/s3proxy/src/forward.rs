@@ -91,7 +91,12 @@ pub(crate) async fn handle(
     }
     let response = match fault {
         Some(
-            f @ (Fault::SlowDown | Fault::InternalError | Fault::AccessDenied | Fault::NoSuchKey),
+            f @ (Fault::SlowDown
+            | Fault::InternalError
+            | Fault::AccessDenied
+            | Fault::NoSuchKey
+            | Fault::Archived
+            | Fault::SseCustomerKey),
         ) => {
             // Read the request body first, so the client is not cut off mid-upload and
             // sees the error response, as it would from S3.

@@ -102,18 +102,11 @@ fn main() -> std::process::ExitCode {
         wait_for_stop().await;
         let s = proxy.stats();
         eprintln!(
-            "docproc-s3proxy: {} requests, {} forwarded, {} faults ({} slow-down, {} internal-error, \
-             {} reset, {} truncated, {} stalled, {} denied, {} not found); by method: {:?}",
+            "docproc-s3proxy: {} requests, {} forwarded, {} faults {:?}; by method: {:?}",
             s.requests,
             s.forwarded,
             s.faults(),
-            s.slow_down,
-            s.internal_error,
-            s.reset_mid_body,
-            s.truncated_body,
-            s.stall,
-            s.access_denied,
-            s.no_such_key,
+            s.by_fault,
             s.by_method
         );
         std::process::ExitCode::SUCCESS

@@ -114,6 +114,13 @@ pub enum Fault {
     /// `404 Not Found`, Code `NoSuchKey`; not forwarded: an object another client deleted
     /// since it was listed.
     NoSuchKey,
+    /// `403 Forbidden`, Code `InvalidObjectState`; not forwarded: an object in an archive
+    /// storage class, unreadable until restored.
+    Archived,
+    /// `400 Bad Request`, Code `InvalidRequest`; not forwarded: an object stored with SSE-C,
+    /// unreadable without its customer key.
+    /// (A HEAD gets the status alone, as from S3: a response to a HEAD has no body.)
+    SseCustomerKey,
 }
 
 impl Fault {
@@ -127,6 +134,8 @@ impl Fault {
             Fault::Stall(_) => "stall",
             Fault::AccessDenied => "access-denied",
             Fault::NoSuchKey => "no-such-key",
+            Fault::Archived => "archived",
+            Fault::SseCustomerKey => "sse-c",
         }
     }
 }
@@ -135,7 +144,7 @@ impl std::str::FromStr for Fault {
     type Err = String;
 
     /// `slow-down`, `internal-error`, `reset-mid-body`, `truncated-body`, `stall=MS`,
-    /// `access-denied`, `no-such-key`.
+    /// `access-denied`, `no-such-key`, `archived`, `sse-c`.
     fn from_str(s: &str) -> Result<Fault, String> {
         Ok(match s {
             "slow-down" | "slowdown" | "503" => Fault::SlowDown,
@@ -144,6 +153,8 @@ impl std::str::FromStr for Fault {
             "truncated-body" | "truncate" => Fault::TruncatedBody,
             "access-denied" | "403" => Fault::AccessDenied,
             "no-such-key" | "404" => Fault::NoSuchKey,
+            "archived" | "invalid-object-state" => Fault::Archived,
+            "sse-c" => Fault::SseCustomerKey,
             _ => match s.strip_prefix("stall=") {
                 Some(ms) => Fault::Stall(Duration::from_millis(
                     ms.parse()
@@ -152,7 +163,7 @@ impl std::str::FromStr for Fault {
                 None => {
                     return Err(format!(
                         "{s}: one of slow-down, internal-error, reset-mid-body, truncated-body, \
-                         stall=MS, access-denied, no-such-key"
+                         stall=MS, access-denied, no-such-key, archived, sse-c"
                     ));
                 }
             },

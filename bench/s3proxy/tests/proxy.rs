@@ -179,7 +179,10 @@ async fn slow_down_is_a_503_with_its_code() {
     // Used up: the next one goes through.
     assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data);
     let s = proxy.stats();
-    assert_eq!((s.slow_down, s.forwarded, s.requests), (1, 1, 2));
+    assert_eq!(
+        (s.injected(Fault::SlowDown), s.forwarded, s.requests),
+        (1, 1, 2)
+    );
 }
 
 #[tokio::test]
@@ -217,7 +220,7 @@ async fn internal_error_is_a_500_even_for_uploads() {
     );
     put("third").await.unwrap();
     assert_eq!(b.keys().await, ["first", "third"]);
-    assert_eq!(proxy.stats().internal_error, 1);
+    assert_eq!(proxy.stats().injected(Fault::InternalError), 1);
 }
 
 #[tokio::test]
@@ -244,7 +247,7 @@ async fn reset_mid_body_cuts_the_download() {
         "a reset, not a clean close: {err}"
     );
     assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data);
-    assert_eq!(proxy.stats().reset_mid_body, 1);
+    assert_eq!(proxy.stats().injected(Fault::ResetMidBody), 1);
 }
 
 #[tokio::test]
@@ -271,7 +274,7 @@ async fn truncated_body_is_shorter_than_its_length() {
         "a clean close, not a reset: {err}"
     );
     assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data);
-    assert_eq!(proxy.stats().truncated_body, 1);
+    assert_eq!(proxy.stats().injected(Fault::TruncatedBody), 1);
 }
 
 #[tokio::test]
@@ -313,7 +316,7 @@ async fn stall_holds_the_request() {
         .send()
         .await
         .unwrap();
-    assert_eq!(proxy.stats().stall, 1);
+    assert_eq!(proxy.stats().injected(Fault::Stall(Duration::ZERO)), 1);
 }
 
 #[tokio::test]

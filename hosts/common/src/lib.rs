@@ -4,6 +4,7 @@
 pub mod backend;
 mod bindings;
 mod cache;
+mod clock;
 pub mod error;
 mod limits;
 pub mod local;

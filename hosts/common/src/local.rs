@@ -89,14 +89,24 @@ pub fn check_dir(dir: &Path) -> Result<PathBuf, HostError> {
     }
 }
 
-pub async fn instantiate(rt: &Runtime, dir: &Path) -> Result<(Store<LocalState>, Docproc)> {
+/// `claims_dir`: where a run's claims go, when it claims; the guest's clock is then read
+/// from there (see [`crate::clock::probe`]).
+pub async fn instantiate(
+    rt: &Runtime,
+    dir: &Path,
+    claims_dir: Option<&str>,
+) -> Result<(Store<LocalState>, Docproc)> {
     let dir = check_dir(dir)?;
     let mut builder = WasiCtx::builder();
     builder
         .preopened_dir(&dir, ".", FsPerms::ReadWrite)
         .map_err(|e| anyhow::anyhow!("{}: cannot open: {e}", dir.display()))?;
+    let mut ctx = builder.build();
+    if let Some(claims) = claims_dir {
+        *ctx.clocks() = crate::clock::guest_clocks(crate::clock::probe(&confine(&dir, claims)?));
+    }
     let state = LocalState {
-        ctx: builder.build(),
+        ctx,
         table: ResourceTable::new(),
         cap: MemoryCap::new(rt.options.memory_limit),
     };

@@ -112,6 +112,22 @@ fn default_digest_dir() -> String {
 pub const DEFAULT_PARALLEL: usize = 8;
 
 impl Job {
+    /// Where a claiming run keeps its claims (`<root>/.claims`), relative to the backend.
+    fn claims_dir(&self) -> Option<String> {
+        match self {
+            Job::ProcessInbox {
+                root,
+                claims: Some(_),
+                ..
+            } => Some(if root.is_empty() {
+                ".claims".to_owned()
+            } else {
+                format!("{}/.claims", root.trim_end_matches('/'))
+            }),
+            _ => None,
+        }
+    }
+
     /// Shards a run splits into unless told otherwise. process-inbox and hash
     /// are a few requests per file, which overlap across instances; every
     /// shard of a walk would list the same directories, so it runs as one.
@@ -191,7 +207,8 @@ async fn run_instance(
     let s3_before = s3_metrics(backend);
     let (outcome, instantiate_ms) = match backend {
         Backend::Local(dir) => {
-            let (mut store, instance) = local::instantiate(rt, dir).await?;
+            let (mut store, instance) =
+                local::instantiate(rt, dir, job.claims_dir().as_deref()).await?;
             let instantiate_ms = ms(started);
             let result = call(&mut store, &instance, job, shard, StoreKind::Directory).await;
             (
@@ -204,6 +221,9 @@ async fn run_instance(
             let instantiate_ms = ms(started);
             let result = call(&mut store, &instance, job, shard, StoreKind::S3).await;
             let mut outcome = classify(rt, backend, result, store.data().cap.hit);
+            if let Ok(report) = &mut outcome {
+                store.data().refusals.explain(report);
+            }
             // Uploads of files closed without sync must land before success.
             if let (Ok(_), Err(e)) = (&outcome, store.data_mut().settle().await) {
                 outcome = Err(Failure::Host(e));

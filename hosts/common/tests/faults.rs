@@ -103,11 +103,11 @@ async fn retried_faults_leave_every_document_processed_once() {
     let stats = proxy.stats();
     assert_eq!(
         (
-            stats.slow_down,
-            stats.internal_error,
-            stats.reset_mid_body,
-            stats.truncated_body,
-            stats.stall
+            stats.injected(Fault::SlowDown),
+            stats.injected(Fault::InternalError),
+            stats.injected(Fault::ResetMidBody),
+            stats.injected(Fault::TruncatedBody),
+            stats.injected(Fault::Stall(Duration::ZERO))
         ),
         (2, 2, 1, 1, 1),
         "every kind of fault was injected: {stats:?}"
@@ -186,52 +186,59 @@ fn documents(report: &docproc_host::RunReport) -> &docproc_host::report::InboxRe
     }
 }
 
-/// A policy or KMS key that refuses one object is that document's failure, not the
-/// store's: it is named, left where it is, and the batch goes on.
+/// An object S3 will not serve to us is that document's failure, not the store's: it is
+/// named, left where it is, and the batch goes on. A policy or KMS key refuses it
+/// (AccessDenied), it is archived (InvalidObjectState), or it needs its SSE-C key.
 #[tokio::test(flavor = "multi_thread")]
-async fn an_object_we_may_not_read_fails_by_name_and_the_batch_goes_on() {
-    let b = bucket("faults-denied").await;
-    let docs = seed(&b, 6).await;
-    let denied = "doc-0003.txt";
-    // S3 refuses a GET of the object, and a copy of it (CopyObject reads the source).
-    let rules = vec![
-        Rule::new(Fault::AccessDenied)
-            .method("GET")
-            .path_contains(&format!("inbox/{denied}")),
-        Rule::new(Fault::AccessDenied)
-            .method("PUT")
-            .path_contains(&format!("failed/{denied}"))
-            .skip(1),
-    ];
-    let (proxy, _, report) = process_through(&b, rules).await;
-    let r = documents(&report);
-    assert_eq!((r.processed, r.failed), (5, 1), "{r:?}");
-    let why = r
-        .documents
-        .iter()
-        .find_map(|d| match &d.outcome {
-            Outcome::Failed(why) if d.name == denied => Some(why.clone()),
-            _ => None,
-        })
-        .expect("the refused document is named");
-    assert!(why.to_lowercase().contains("denied"), "{why}");
-    assert!(why.contains("left in inbox/"), "{why}");
-    assert_eq!(proxy.stats().access_denied, 2);
+async fn an_object_s3_will_not_serve_fails_by_name_and_the_batch_goes_on() {
+    for (fault, said) in [
+        (Fault::AccessDenied, "AccessDenied"),
+        (Fault::Archived, "InvalidObjectState"),
+        (Fault::SseCustomerKey, "InvalidRequest"),
+    ] {
+        let b = bucket(&format!("faults-{}", fault.name())).await;
+        let docs = seed(&b, 6).await;
+        let refused = "doc-0003.txt";
+        // S3 refuses a GET of the object, and a copy of it (CopyObject reads the source).
+        let rules = vec![
+            Rule::new(fault)
+                .method("GET")
+                .path_contains(&format!("inbox/{refused}")),
+            Rule::new(fault)
+                .method("PUT")
+                .path_contains(&format!("failed/{refused}"))
+                .skip(1),
+        ];
+        let (proxy, _, report) = process_through(&b, rules).await;
+        let r = documents(&report);
+        assert_eq!((r.processed, r.failed), (5, 1), "{fault:?}: {r:?}");
+        let why = r
+            .documents
+            .iter()
+            .find_map(|d| match &d.outcome {
+                Outcome::Failed(why) if d.name == refused => Some(why.clone()),
+                _ => None,
+            })
+            .expect("the refused document is named");
+        assert!(why.contains(said), "{fault:?}: {why}");
+        assert!(why.contains("left in inbox/"), "{why}");
+        assert_eq!(proxy.stats().injected(fault), 2);
 
-    let keys = b.keys().await;
-    assert!(keys.contains(&format!("inbox/{denied}")), "{keys:?}");
-    let record: serde_json::Value = serde_json::from_slice(
-        &b.get(&format!("failed/{denied}.error.json"))
-            .await
-            .expect("error record"),
-    )
-    .unwrap();
-    assert_eq!(record["filename"], denied);
-    for (name, _) in docs.iter().filter(|(n, _)| n != denied) {
-        assert!(
-            keys.contains(&format!("processed/{name}.meta.json")),
-            "{name}"
-        );
+        let keys = b.keys().await;
+        assert!(keys.contains(&format!("inbox/{refused}")), "{keys:?}");
+        let record: serde_json::Value = serde_json::from_slice(
+            &b.get(&format!("failed/{refused}.error.json"))
+                .await
+                .expect("error record"),
+        )
+        .unwrap();
+        assert_eq!(record["filename"], refused);
+        for (name, _) in docs.iter().filter(|(n, _)| n != refused) {
+            assert!(
+                keys.contains(&format!("processed/{name}.meta.json")),
+                "{name}"
+            );
+        }
     }
 }
 
@@ -251,7 +258,7 @@ async fn a_document_gone_between_list_and_read_is_left_alone() {
     let (proxy, s3, report) = process_through(&b, rules).await;
     let r = documents(&report);
     assert_eq!((r.processed, r.vanished, r.failed), (4, 1, 0), "{r:?}");
-    assert_eq!(proxy.stats().no_such_key, 1);
+    assert_eq!(proxy.stats().injected(Fault::NoSuchKey), 1);
     let keys = b.keys().await;
     assert!(
         !keys
@@ -314,7 +321,7 @@ async fn a_held_response_ends_the_run_at_its_time_limit_and_a_rerun_finishes() {
         docproc_host::error::exit_code_of(&err),
         docproc_host::ExitCode::Failed
     );
-    assert!(proxy.stats().stall >= 1);
+    assert!(proxy.stats().injected(Fault::Stall(Duration::ZERO)) >= 1);
     assert!(assert_nothing_lost(&b, &docs).await < docs.len());
 
     // The stopped run's claim on the held document is a dead host's claim: a rerun with
@@ -351,7 +358,11 @@ async fn every_head_refused_as_aws_refuses_a_prefix_scoped_role() {
     let r = documents(&report);
     assert_eq!((r.processed, r.failed), (5, 0), "{r:?}");
     assert_eq!(assert_nothing_lost(&b, &docs).await, docs.len());
-    assert!(proxy.stats().access_denied >= 1, "{:?}", proxy.stats());
+    assert!(
+        proxy.stats().injected(Fault::AccessDenied) >= 1,
+        "{:?}",
+        proxy.stats()
+    );
 }
 
 /// A document re-uploaded while it is being processed: the move is pinned to the version
@@ -385,7 +396,7 @@ async fn a_document_replaced_between_read_and_move_is_left_for_the_next_run() {
                 .unwrap()
         })
     };
-    while proxy.stats().stall == 0 {
+    while proxy.stats().injected(Fault::Stall(Duration::ZERO)) == 0 {
         assert!(!first.is_finished(), "the copy was never held");
         tokio::time::sleep(Duration::from_millis(10)).await;
     }

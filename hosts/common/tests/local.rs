@@ -344,7 +344,7 @@ async fn hash_matches_native_sha256_and_writes_digest_files() {
         let file = dir
             .path()
             .join("digests")
-            .join(format!("{}.sha256", rel.replace('/', "__")));
+            .join(format!("{}.sha256", rel.replace('/', "%2F")));
         assert_eq!(
             std::fs::read_to_string(file).unwrap(),
             format!("{digest}  {rel}\n")
@@ -431,4 +431,105 @@ async fn a_named_run_over_a_mistyped_root_says_so() {
         format!("{e:#}").contains("no inbox/ directory here"),
         "{e:#}"
     );
+}
+
+/// A name may use all 255 bytes a file system allows; its metadata, temporary file and
+/// error record then take a shortened name, so the document never stalls a run.
+#[tokio::test]
+async fn names_too_long_for_their_records_never_stall_a_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = format!("{}.txt", "g".repeat(251));
+    let bad = format!("{}.txt", "b".repeat(251));
+    write(dir.path(), &format!("inbox/{good}"), "long names work\n");
+    write(dir.path(), &format!("inbox/{bad}"), b"caf\xe9\n");
+    write(dir.path(), "inbox/short.txt", "short\n");
+
+    let r = process_dir(dir.path()).await;
+    assert_eq!((r.processed, r.failed), (2, 1), "{r:?}");
+    assert!(names(&dir.path().join("inbox")).is_empty());
+
+    let processed = names(&dir.path().join("processed"));
+    assert!(processed.contains(&good), "{processed:?}");
+    let meta = processed
+        .iter()
+        .find(|n| n.starts_with('g') && n.ends_with(".meta.json"))
+        .expect("a metadata file for the long name");
+    assert!(meta.len() <= 255 && meta.contains('~'), "{meta}");
+    let meta = json(&dir.path().join("processed").join(meta));
+    assert_eq!(meta["filename"], good.as_str());
+    assert_eq!(meta["word_count"], 3);
+
+    let failed = names(&dir.path().join("failed"));
+    assert!(failed.contains(&bad), "{failed:?}");
+    let record = failed
+        .iter()
+        .find(|n| n.ends_with(".error.json"))
+        .expect("an error record for the long name");
+    assert_eq!(
+        json(&dir.path().join("failed").join(record))["filename"],
+        bad.as_str()
+    );
+
+    // What was written is found again: a rerun does nothing, a duplicate event is done.
+    let again = process_dir(dir.path()).await;
+    assert_eq!((again.processed, again.failed), (0, 0), "{again:?}");
+    let named = run(
+        &runtime(),
+        &Backend::Local(dir.path().into()),
+        &Job::ProcessInbox {
+            root: String::new(),
+            chunk_size: 0,
+            claims: None,
+            only: Some(vec![format!("inbox/{good}"), format!("inbox/{bad}")]),
+        },
+        Shard::ALL,
+    )
+    .await
+    .unwrap();
+    let Report::ProcessInbox(named) = named.report else {
+        unreachable!()
+    };
+    assert_eq!(named.already_done, 2, "{named:?}");
+}
+
+/// `a/b` and `a__b` once wrote one digest file between them.
+#[tokio::test]
+async fn every_file_gets_a_digest_file_of_its_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let deep = format!("{}/{}", "d".repeat(200), "e".repeat(200));
+    let paths = ["a/b", "a__b", "a%2Fb", "a~b", deep.as_str()];
+    for (i, rel) in paths.iter().enumerate() {
+        write(dir.path(), &format!("data/{rel}"), format!("file {i}\n"));
+    }
+    let report = run(
+        &runtime(),
+        &Backend::Local(dir.path().into()),
+        &Job::Hash {
+            root: "data".into(),
+            out_dir: "digests".into(),
+            chunk_size: 0,
+        },
+        Shard::ALL,
+    )
+    .await
+    .unwrap();
+    let Report::Hash(h) = report.report else {
+        unreachable!()
+    };
+    assert_eq!(h.files as usize, paths.len());
+    let digests = names(&dir.path().join("digests"));
+    assert_eq!(digests.len(), paths.len(), "{digests:?}");
+    assert!(digests.contains(&"a%2Fb.sha256".to_string()), "{digests:?}");
+    let mut named: Vec<String> = digests
+        .iter()
+        .map(|d| {
+            let line = std::fs::read_to_string(dir.path().join("digests").join(d)).unwrap();
+            assert!(d.len() <= 255, "{d}");
+            line.trim_end().split_once("  ").unwrap().1.to_string()
+        })
+        .collect();
+    named.sort();
+    let mut want: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
+    want.sort();
+    assert_eq!(named, want);
 }

@@ -25,6 +25,7 @@
 //!   the next read fail rather than mix two versions.
 
 mod client;
+mod clock;
 mod error;
 pub mod iam;
 mod memory;
@@ -43,6 +44,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 pub use client::{S3_TIMEOUTS, S3Timeouts, client_from_env, http_client};
+pub use clock::StoreClock;
 pub use error::FsError;
 pub use metrics::MetricsSnapshot;
 pub use prefetch::Reader;
@@ -123,6 +125,7 @@ pub(crate) struct Inner {
     /// Lookups that miss the cache, and mkdir (a lookup, then maybe a marker), one at a time
     /// per path.
     lookup_locks: PathLocks,
+    clock: Arc<StoreClock>,
 }
 
 impl Inner {
@@ -143,8 +146,8 @@ impl Inner {
     /// A key about to be written must be one a listing would show again.
     fn new_key(&self, key: &str) -> Result<String, FsError> {
         if key.len() > path::MAX_KEY_LEN {
-            return Err(FsError::Invalid(format!(
-                "key of {} bytes is over S3's 1,024",
+            return Err(FsError::NameTooLong(format!(
+                "{key}: {} bytes, over S3's 1,024",
                 key.len()
             )));
         }
@@ -165,9 +168,18 @@ impl S3Fs {
             copy_part_size: config.copy_part_size.max(1),
             ..config
         };
+        let clock = Arc::new(StoreClock::default());
+        let client = aws_sdk_s3::Client::from_conf(
+            client
+                .config()
+                .to_builder()
+                .interceptor(clock::DateWatcher(Arc::clone(&clock)))
+                .build(),
+        );
         S3Fs {
             inner: Arc::new(Inner {
                 client,
+                clock,
                 bucket: config.bucket.clone(),
                 prefix,
                 metrics: Metrics::default(),
@@ -183,6 +195,11 @@ impl S3Fs {
 
     pub fn config(&self) -> &Config {
         &self.inner.config
+    }
+
+    /// The store's clock, learnt from its responses: what mtimes here are to be compared with.
+    pub fn clock(&self) -> Arc<StoreClock> {
+        Arc::clone(&self.inner.clock)
     }
 
     /// From the cache when a listing or lookup already saw `path`; otherwise HEAD of the

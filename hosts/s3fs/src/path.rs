@@ -40,6 +40,11 @@ pub(crate) fn validate(path: &str) -> Result<(), FsError> {
         return Ok(());
     }
     for name in path.split('/') {
+        if name.len() > MAX_NAME_LEN {
+            return Err(FsError::NameTooLong(format!(
+                "{path:?}: component over 255 bytes"
+            )));
+        }
         if let Some(problem) = name_problem(name) {
             return Err(FsError::Invalid(format!("{path:?}: {problem}")));
         }
@@ -119,19 +124,13 @@ mod tests {
             assert!(validate(ok).is_ok(), "{ok:?}");
         }
         let long = "x".repeat(256);
-        for bad in [
-            "/a",
-            "a/",
-            "a//b",
-            ".",
-            "..",
-            "a/../b",
-            "a/./b",
-            "a\0b",
-            long.as_str(),
-        ] {
+        for bad in ["/a", "a/", "a//b", ".", "..", "a/../b", "a/./b", "a\0b"] {
             assert!(matches!(validate(bad), Err(FsError::Invalid(_))), "{bad:?}");
         }
+        assert!(matches!(
+            validate(&format!("a/{long}")),
+            Err(FsError::NameTooLong(_))
+        ));
     }
 
     #[test]

@@ -69,7 +69,7 @@ impl Inner {
         self.cache.insert(
             to,
             Cached {
-                attr: Attr::file(source.attr.size, Some(std::time::SystemTime::now())),
+                attr: Attr::file(source.attr.size, Some(self.clock.now())),
                 etag,
             },
         );

@@ -38,9 +38,11 @@ impl S3State {
             S3Error::IsDir(_) => ErrorCode::IsDirectory,
             S3Error::NotEmpty(_) => ErrorCode::NotEmpty,
             S3Error::Invalid(_) => ErrorCode::Invalid,
+            S3Error::NameTooLong(_) => ErrorCode::NameTooLong,
             S3Error::Unsupported(_) => ErrorCode::Unsupported,
-            S3Error::Denied { .. } => {
+            S3Error::Denied { key, message } => {
                 tracing::warn!(error = %e, "S3 refused access");
+                self.refusals.note(key, message);
                 ErrorCode::Access
             }
             S3Error::Io { .. } => {

@@ -11,7 +11,6 @@
 mod multipart;
 
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use bytes::Bytes;
 
@@ -158,7 +157,7 @@ impl Writer {
         self.fs.cache.insert(
             &self.path,
             Cached {
-                attr: Attr::file(size, Some(SystemTime::now())),
+                attr: Attr::file(size, Some(self.fs.clock.now())),
                 etag,
             },
         );
