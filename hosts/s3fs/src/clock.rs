@@ -87,10 +87,10 @@ impl Intercept for DateWatcher {
         _: &mut ConfigBag,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         let header = context.response().headers().get("date");
-        if let Some(date) = header.and_then(|d| DateTime::from_str(d, Format::HttpDate).ok()) {
-            if let Ok(date) = SystemTime::try_from(date) {
-                self.0.observe(date, SystemTime::now());
-            }
+        if let Some(date) = header.and_then(|d| DateTime::from_str(d, Format::HttpDate).ok())
+            && let Ok(date) = SystemTime::try_from(date)
+        {
+            self.0.observe(date, SystemTime::now());
         }
         Ok(())
     }
