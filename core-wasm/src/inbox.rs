@@ -96,6 +96,20 @@ enum DocFailure {
     ClaimLost,
 }
 
+/// An error on one of the document's own records is the store's, except a name the store
+/// cannot hold: that is as much the document's as its bytes (a key near S3's 1,024 bytes
+/// has no room for `processed/` or `.meta.json`), and retrying cannot help.
+impl From<FsError> for DocFailure {
+    fn from(e: FsError) -> Self {
+        match e.kind {
+            ErrorKind::NameTooLong => {
+                DocFailure::Bad(format!("{} cannot be named: {}", e.path, e.message))
+            }
+            _ => DocFailure::Store(e),
+        }
+    }
+}
+
 pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsError> {
     opts.shard
         .validate()
@@ -340,7 +354,7 @@ impl Dirs {
             None => fs
                 .stat(&join(&self.processed, name))
                 .map(|s| s.is_some())
-                .map_err(DocFailure::Store),
+                .map_err(DocFailure::from),
         }
     }
 }
@@ -380,7 +394,7 @@ fn process_one<F: Fs>(
         // between the two for the metadata too.
         if dirs.in_processed(fs, &tmp_name(name))? {
             match fs.remove_file(&join(&dirs.processed, &tmp_name(name))) {
-                Err(e) if e.kind != ErrorKind::NotFound => return Err(DocFailure::Store(e)),
+                Err(e) if e.kind != ErrorKind::NotFound => return Err(e.into()),
                 _ => {}
             }
         }
@@ -437,8 +451,7 @@ fn process_one<F: Fs>(
     };
     let json = serde_json::to_vec_pretty(&meta).expect("metadata serialises");
     still_ours()?;
-    write_atomically(fs, dirs, &dirs.processed, &meta_path, name, &json)
-        .map_err(DocFailure::Store)?;
+    write_atomically(fs, dirs, &dirs.processed, &meta_path, name, &json)?;
     let t2 = fs.now();
     report.timings.write_meta_ms += ms_between(t, t2);
     still_ours()?;

@@ -514,3 +514,115 @@ async fn a_named_run_over_s3_processes_exactly_the_keys_named() {
         "a named run releases its claims: {keys:?}"
     );
 }
+
+/// Near S3's 1,024-byte key limit a name fits `inbox/` but not `processed/`; a name of 255
+/// bytes has no room for `.meta.json`. Each document still ends where it can be found
+/// again, and the rest of the batch goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_near_s3s_limits_never_stall_a_run() {
+    let b = bucket("long-keys").await;
+    // 760 bytes of root: `inbox/` + 255 bytes is 1,021, `processed/` + 255 is 1,025.
+    let deep = format!(
+        "{}/{}/{}",
+        "r".repeat(255),
+        "s".repeat(255),
+        "t".repeat(247)
+    );
+    assert_eq!(deep.len() + 1, 760);
+    let too_long = format!("{}.txt", "x".repeat(251));
+    let long = format!("{}.txt", "y".repeat(246));
+    for (key, text) in [
+        (format!("{deep}/inbox/{too_long}"), "never moved\n"),
+        (format!("{deep}/inbox/short.txt"), "short\n"),
+        (format!("job/inbox/{long}"), "four words fit here\n"),
+    ] {
+        b.put(&key, text.as_bytes().to_vec()).await;
+    }
+    let job = |only: Option<Vec<String>>| Job::ProcessInbox {
+        root: String::new(),
+        chunk_size: 0,
+        claims: Some(docproc_host::Claims::default()),
+        only,
+    };
+    let process = |root: &str, only: Option<Vec<String>>| {
+        let (b, job) = (&b, job(only));
+        let root = root.to_string();
+        async move {
+            let s3 = backend(b, &root).await;
+            let report = run(&runtime(), &Backend::S3(s3), &job, Shard::ALL)
+                .await
+                .unwrap();
+            let Report::ProcessInbox(r) = report.report else {
+                unreachable!()
+            };
+            r
+        }
+    };
+    let keys = |root: &str| {
+        let (b, root) = (&b, format!("{root}/"));
+        async move {
+            let keys = b.keys().await;
+            keys.iter()
+                .filter_map(|k| k.strip_prefix(&root))
+                .filter(|k| !k.starts_with('.'))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        }
+    };
+    let json_at = |key: String| {
+        let b = &b;
+        async move {
+            serde_json::from_slice::<serde_json::Value>(&b.get(&key).await.expect(&key)).unwrap()
+        }
+    };
+
+    let r = process(&deep, None).await;
+    assert_eq!((r.processed, r.failed), (1, 1), "{r:?}");
+    let failed: Vec<_> = r
+        .documents
+        .iter()
+        .filter_map(|d| match &d.outcome {
+            docproc_host::report::Outcome::Failed(why) => Some((d.name.as_str(), why.as_str())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].0, too_long);
+    assert!(failed[0].1.contains("cannot be named"), "{}", failed[0].1);
+    let rel = keys(&deep).await;
+    assert!(!rel.iter().any(|k| k.starts_with("inbox/")), "{rel:?}");
+    assert!(!rel.iter().any(|k| k.starts_with("processed/x")), "{rel:?}");
+    assert!(rel.contains(&format!("failed/{too_long}")), "{rel:?}");
+    let record = rel
+        .iter()
+        .find(|k| k.starts_with("failed/") && k.ends_with(".error.json"))
+        .expect("an error record under a name that fits");
+    assert_eq!(
+        json_at(format!("{deep}/{record}")).await["filename"],
+        too_long.as_str()
+    );
+
+    let r = process("job", None).await;
+    assert_eq!((r.processed, r.failed), (1, 0), "{r:?}");
+    let rel = keys("job").await;
+    assert!(rel.contains(&format!("processed/{long}")), "{rel:?}");
+    let meta = rel
+        .iter()
+        .find(|k| k.starts_with("processed/y") && k.ends_with(".meta.json"))
+        .expect("a shortened metadata key for the 250-byte name");
+    assert!(
+        meta.len() - "processed/".len() <= 255 && meta.contains('~'),
+        "{meta}"
+    );
+    let meta = json_at(format!("job/{meta}")).await;
+    assert_eq!(meta["filename"], long.as_str());
+    assert_eq!(meta["word_count"], 4);
+
+    // Found again: a rerun has nothing to do, and an event naming them is "already done".
+    for (root, name) in [(deep.as_str(), &too_long), ("job", &long)] {
+        let again = process(root, None).await;
+        assert_eq!((again.processed, again.failed), (0, 0), "{again:?}");
+        let named = process(root, Some(vec![format!("inbox/{name}")])).await;
+        assert_eq!(named.already_done, 1, "{named:?}");
+    }
+}
