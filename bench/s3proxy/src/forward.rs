@@ -14,10 +14,10 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 
-use crate::fault;
 use crate::io::ConnControl;
 use crate::plan::{Active, Fault, Plan};
 use crate::stats::Counters;
+use crate::{clock, fault};
 
 /// Why the proxy could not answer a request, or a body it sends failed on purpose. A concrete
 /// type rather than `Box<dyn Error>`, whose elided lifetime trips the compiler's checks of
@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub upstream: SocketAddr,
     pub plan: Mutex<Active>,
     pub response_latency: Mutex<Duration>,
+    /// Seconds added to every time in a response.
+    pub clock_offset: Mutex<i64>,
     pub stats: Counters,
     client: Client<HttpConnector, Incoming>,
 }
@@ -54,6 +56,7 @@ impl Shared {
             upstream,
             plan: Mutex::new(Active::new(plan)),
             response_latency: Mutex::new(Duration::ZERO),
+            clock_offset: Mutex::new(0),
             stats: Counters::default(),
             client,
         }
@@ -76,12 +79,11 @@ pub(crate) async fn handle(
     req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, ProxyError> {
     let method = req.method().as_str().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
     shared.stats.request(&method);
     let (latency, fault) = {
         let mut plan = crate::lock(&shared.plan);
-        let path = req.uri().path();
-        let query = req.uri().query().unwrap_or("");
-        (plan.latency, plan.pick(&method, path, query))
+        (plan.latency, plan.pick(&method, req.uri().path(), &query))
     };
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -130,11 +132,36 @@ pub(crate) async fn handle(
         Err(e) => return Ok(fault::bad_gateway(&e)),
     };
     strip_hop_by_hop(response.headers_mut());
+    let offset = *crate::lock(&shared.clock_offset);
+    let response = match offset {
+        0 => response.map(|b| b.map_err(boxed).boxed()),
+        _ => skew(response, offset, &method, &query).await?,
+    };
     let response_latency = *crate::lock(&shared.response_latency);
     if !response_latency.is_zero() {
         tokio::time::sleep(response_latency).await;
     }
-    Ok(response.map(|b| b.map_err(boxed).boxed()))
+    Ok(response)
+}
+
+/// The response as from a store whose clock is `offset` seconds off.
+async fn skew(
+    response: Response<Incoming>,
+    offset: i64,
+    method: &str,
+    query: &str,
+) -> Result<Response<ProxyBody>, ProxyError> {
+    let (mut parts, body) = response.into_parts();
+    clock::shift_headers(&mut parts.headers, offset);
+    if !clock::body_has_times(method, query, &parts.headers) {
+        return Ok(Response::from_parts(parts, body.map_err(boxed).boxed()));
+    }
+    let body = body.collect().await.map_err(boxed)?.to_bytes();
+    let body = clock::shift_body(&body, offset, &mut parts.headers);
+    let body = http_body_util::Full::new(body)
+        .map_err(|never| match never {})
+        .boxed();
+    Ok(Response::from_parts(parts, body))
 }
 
 async fn forward(

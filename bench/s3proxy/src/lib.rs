@@ -5,7 +5,8 @@
 //!   [`Proxy::set_response_latency`], every response before returning it), which brings
 //!   AWS's per-request cost to a server on loopback, where requests are otherwise nearly free;
 //! - **faults**: answer some requests, picked by [`Rule`]s, the way a failing S3 does (see
-//!   [`Fault`]), so a client's retries and error paths can be tested against a real server.
+//!   [`Fault`]), so a client's retries and error paths can be tested against a real server;
+//! - **a clock that is off**: [`Proxy::set_clock_offset`] moves every time the store reports.
 //!
 //! Requests are forwarded unchanged, `Host` header included, so SigV4 signatures made for the
 //! proxy's address still verify at the server.
@@ -22,6 +23,7 @@
 //! # Ok(()) }
 //! ```
 
+mod clock;
 mod fault;
 mod forward;
 mod io;
@@ -104,6 +106,13 @@ impl Proxy {
     /// Holds every response this long before returning its headers (default zero).
     pub fn set_response_latency(&self, latency: Duration) {
         *lock(&self.shared.response_latency) = latency;
+    }
+
+    /// Makes the store's clock read `secs` seconds off (negative: behind): every `Date`,
+    /// `Last-Modified` and listed `<LastModified>` moves by it, as from a server whose clock
+    /// is wrong, or to a client whose own clock is (default zero).
+    pub fn set_clock_offset(&self, secs: i64) {
+        *lock(&self.shared.clock_offset) = secs;
     }
 
     /// Counters since the start: requests seen, forwarded, and faults injected per kind.

@@ -197,3 +197,51 @@ async fn a_host_slower_than_its_lease_keeps_its_claim() {
         "taken over while its holder lived: {others:?}"
     );
 }
+
+/// A claim ages by the store's clock. Seen through a store ten minutes behind this host (as
+/// from a host whose own clock is fast), a claim made a moment ago is live; through one ten
+/// minutes ahead, a dead claim is still taken over once its lease has passed. (Ten, since
+/// S3 refuses requests signed more than 15 minutes off its clock.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claims_age_by_the_stores_clock_never_the_hosts() {
+    let b = docproc_testkit::bucket("claims-clock").await;
+    b.put("inbox/doc.txt", &b"one two\n"[..]).await;
+    b.put(".claims/doc.txt", dead_claim().to_vec()).await;
+    let s = support::use_server_credentials();
+    let upstream = s.endpoint.trim_start_matches("http://").parse().unwrap();
+    let proxy = docproc_s3proxy::Proxy::start(upstream, Default::default())
+        .await
+        .unwrap();
+    let job = |lease: Duration| Job::ProcessInbox {
+        root: String::new(),
+        chunk_size: 0,
+        claims: Some(Claims {
+            owner: "skewed".into(),
+            lease_ms: lease.as_millis() as u64,
+        }),
+        only: None,
+    };
+    let run_skewed = |offset: i64, lease: Duration| {
+        proxy.set_clock_offset(offset);
+        let (b, proxy, job) = (&b, &proxy, job(lease));
+        async move {
+            // A host of its own each time: what it knows of the store's clock starts afresh.
+            let host = Backend::S3(support::s3_backend(&b.name, "", Some(proxy.endpoint())).await);
+            let Report::ProcessInbox(r) = run(&runtime(), &host, &job, Shard::ALL)
+                .await
+                .unwrap()
+                .report
+            else {
+                unreachable!()
+            };
+            (r.processed, r.claimed_elsewhere)
+        }
+    };
+
+    assert_eq!(run_skewed(-600, Duration::from_secs(300)).await, (0, 1));
+    assert!(b.get("inbox/doc.txt").await.is_some());
+
+    tokio::time::sleep(DEAD_AFTER).await;
+    assert_eq!(run_skewed(600, LEASE).await, (1, 0));
+    assert!(b.get("processed/doc.txt.meta.json").await.is_some());
+}
