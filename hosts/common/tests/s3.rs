@@ -16,6 +16,17 @@ async fn backend(b: &TestBucket, prefix: &str) -> Arc<S3Backend> {
     support::s3_backend(&b.name, prefix, None).await
 }
 
+/// Each failed document's name and reason, in report order.
+fn failed_documents(r: &docproc_host::report::InboxReport) -> Vec<(&str, &str)> {
+    r.documents
+        .iter()
+        .filter_map(|d| match &d.outcome {
+            docproc_host::report::Outcome::Failed(why) => Some((d.name.as_str(), why.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
 /// What differs between two stores by nature: when, and each store's own mtime in the
 /// version.
 fn strip_times(mut v: serde_json::Value) -> serde_json::Value {
@@ -137,14 +148,7 @@ async fn bad_input_in_an_s3_inbox_is_named_and_the_batch_goes_on() {
         (3 + u32::from(newline), 1, 1),
         "{r:?}"
     );
-    let failed: Vec<_> = r
-        .documents
-        .iter()
-        .filter_map(|d| match &d.outcome {
-            docproc_host::report::Outcome::Failed(why) => Some((d.name.as_str(), why.as_str())),
-            _ => None,
-        })
-        .collect();
+    let failed = failed_documents(r);
     assert_eq!(failed, [("latin1.txt", "not valid UTF-8 at byte 3")]);
     let error: serde_json::Value =
         serde_json::from_slice(&b.get("failed/latin1.txt.error.json").await.unwrap()).unwrap();
@@ -578,14 +582,7 @@ async fn keys_near_s3s_limits_never_stall_a_run() {
 
     let r = process(&deep, None).await;
     assert_eq!((r.processed, r.failed), (1, 1), "{r:?}");
-    let failed: Vec<_> = r
-        .documents
-        .iter()
-        .filter_map(|d| match &d.outcome {
-            docproc_host::report::Outcome::Failed(why) => Some((d.name.as_str(), why.as_str())),
-            _ => None,
-        })
-        .collect();
+    let failed = failed_documents(&r);
     assert_eq!(failed.len(), 1, "{failed:?}");
     assert_eq!(failed[0].0, too_long);
     assert!(failed[0].1.contains("cannot be named"), "{}", failed[0].1);
