@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use crate::clock::rfc3339;
 use crate::fs::{ErrorKind, Fs, FsError, Kind, join};
+use crate::shard::Shard;
 
 pub struct ClaimOptions {
     pub owner: String,
@@ -152,8 +153,16 @@ impl OwnClaim {
 }
 
 /// Removes stale links whose document has left `inbox/`: what a host that died between
-/// moving a document and releasing its claim leaves behind.
-pub fn sweep<F: Fs>(fs: &F, root: &str, inbox: &str, opts: &ClaimOptions) -> Result<(), FsError> {
+/// moving a document and releasing its claim leaves behind. Only this shard's: the others'
+/// are theirs to sweep, and many are live while shards run side by side, so looking at
+/// them would cost a stat each and find nothing.
+pub fn sweep<F: Fs>(
+    fs: &F,
+    root: &str,
+    inbox: &str,
+    shard: &Shard,
+    opts: &ClaimOptions,
+) -> Result<(), FsError> {
     for generation in 0.. {
         let dir = link_dir(root, generation);
         let entries = match fs.read_dir(&dir) {
@@ -161,7 +170,10 @@ pub fn sweep<F: Fs>(fs: &F, root: &str, inbox: &str, opts: &ClaimOptions) -> Res
             Err(e) if e.kind == ErrorKind::NotFound => return Ok(()),
             other => other?,
         };
-        for entry in entries.iter().filter(|e| e.kind == Kind::File) {
+        let ours = entries
+            .iter()
+            .filter(|e| e.kind == Kind::File && shard.owns(&e.name));
+        for entry in ours {
             let path = join(&dir, &entry.name);
             if fs.stat(&join(inbox, &entry.name))?.is_none() && is_stale(fs, &path, opts.lease)? {
                 remove(fs, &path)?;

@@ -33,9 +33,10 @@ impl WasiFs {
             .ok_or_else(|| FsError::new(ErrorKind::NotFound, "", "the host preopened no directory"))
     }
 
-    fn list_once(&self, path: &str) -> fs::Result<Vec<Entry>> {
-        let opened = self.dir(path)?;
-        let dir = opened.as_ref().unwrap_or(&self.root);
+    /// Lists a directory already opened: a NotFound here is an entry that vanished while
+    /// it was being listed, never the directory missing.
+    fn list_once(&self, path: &str, opened: Option<&Descriptor>) -> fs::Result<Vec<Entry>> {
+        let dir = opened.unwrap_or(&self.root);
         let stream = dir.read_directory().map_err(|e| err(path, e))?;
         let mut entries = Vec::new();
         while let Some(e) = stream.read_directory_entry().map_err(|e| err(path, e))? {
@@ -93,9 +94,12 @@ impl fs::Fs for WasiFs {
     fn read_dir(&self, path: &str) -> fs::Result<Vec<Entry>> {
         // Listing a directory another host is changing can trip over an
         // entry that is gone by the time the host looks at it: list again.
+        // A directory that is not there fails its open: that answer is final, and asking
+        // the store again would cost one more lookup of it (two requests on S3).
+        let opened = self.dir(path)?;
         let mut attempts = 0;
         loop {
-            match self.list_once(path) {
+            match self.list_once(path, opened.as_ref()) {
                 Err(e) if e.kind == ErrorKind::NotFound && attempts < 5 => {
                     attempts += 1;
                     if !path.is_empty() && self.stat(path)?.is_none() {
@@ -158,7 +162,11 @@ impl fs::Fs for WasiFs {
     fn rename(&self, from: &str, to: &str) -> fs::Result<()> {
         self.root
             .rename_at(from, &self.root, to)
-            .map_err(|e| err(from, e))
+            // A name too long is the new one's: the old one exists.
+            .map_err(|e| match e {
+                ErrorCode::NameTooLong => err(to, e),
+                _ => err(from, e),
+            })
     }
 
     fn create_dir(&self, path: &str) -> fs::Result<()> {

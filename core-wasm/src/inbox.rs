@@ -249,7 +249,7 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
     }
     // Named runs look at their own names only: a sweep would list every claim.
     if let (Some(c), false) = (&opts.claims, named_run) {
-        claim::sweep(fs, opts.root, &dirs.inbox, c)?;
+        claim::sweep(fs, opts.root, &dirs.inbox, &opts.shard, c)?;
     }
     report.timings.total_ms = ms_between(started, fs.now());
     Ok(report)
@@ -270,7 +270,7 @@ fn list_inbox<F: Fs>(fs: &F, opts: &Options, dirs: &Dirs) -> Result<Option<Vec<E
             // A run killed after its last move but before its release leaves a claim
             // behind a drained inbox: still swept.
             if let Some(c) = &opts.claims {
-                claim::sweep(fs, opts.root, &dirs.inbox, c)?;
+                claim::sweep(fs, opts.root, &dirs.inbox, &opts.shard, c)?;
             }
             Ok(None)
         }
@@ -488,12 +488,8 @@ fn move_doc<F: Fs>(fs: &F, src: &str, dst: &str) -> Result<bool, DocFailure> {
     match fs.rename(src, dst) {
         Ok(()) => Ok(true),
         Err(e) if e.kind == ErrorKind::NotFound => Ok(false),
-        // Its name fits inbox/ but not processed/ (a key near S3's 1,024 bytes).
-        Err(e) if e.kind == ErrorKind::NameTooLong => Err(DocFailure::Bad(format!(
-            "cannot be moved to {dst}: {}",
-            e.message
-        ))),
-        Err(e) => Err(DocFailure::Store(e)),
+        // A name that fits inbox/ may not fit processed/ (a key near S3's 1,024 bytes).
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -245,3 +245,44 @@ async fn claims_age_by_the_stores_clock_never_the_hosts() {
     assert_eq!(run_skewed(600, LEASE).await, (1, 0));
     assert!(b.get("processed/doc.txt.meta.json").await.is_some());
 }
+
+/// A host that died between moving a document and releasing its claim leaves the link
+/// behind. Each shard sweeps only its own documents' links (another shard's may be live:
+/// its host is running beside this one), so a fan-out leaves none once every shard ran.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_shard_sweeps_its_own_links_left_by_a_dead_host() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    support::write(root, "inbox/new.txt", "one two\n");
+    let orphans: Vec<String> = (0..16).map(|i| format!("moved-{i}.txt")).collect();
+    for name in &orphans {
+        support::write(root, &format!(".claims/{name}"), dead_claim());
+    }
+    tokio::time::sleep(DEAD_AFTER).await;
+    let job = Job::ProcessInbox {
+        root: String::new(),
+        chunk_size: 0,
+        claims: Some(Claims {
+            owner: "sweeper".into(),
+            lease_ms: LEASE.as_millis() as u64,
+        }),
+        only: None,
+    };
+    let links = || docproc_testkit::names(&root.join(".claims"));
+    let backend = Backend::Local(root.into());
+    run(&runtime(), &backend, &job, Shard { index: 0, count: 2 })
+        .await
+        .unwrap();
+    let left = links();
+    assert!(
+        !left.is_empty() && left.len() < orphans.len(),
+        "shard 0 of 2 swept {} of {} links: {left:?}",
+        orphans.len() - left.len(),
+        orphans.len()
+    );
+    run(&runtime(), &backend, &job, Shard { index: 1, count: 2 })
+        .await
+        .unwrap();
+    assert_eq!(links(), Vec::<String>::new());
+    assert!(root.join("processed/new.txt.meta.json").exists());
+}

@@ -19,7 +19,7 @@ impl Inner {
         }
         let marker = self.new_key(&self.dir_prefix(path))?;
         self.put(&marker, Bytes::new(), false).await?;
-        self.cache.insert(
+        self.cache.insert_marked_dir(
             path,
             Cached {
                 attr: Attr::directory(),

@@ -25,6 +25,8 @@ struct Entry {
     /// For a directory whose complete listing is cached (a name missing below it is
     /// absent): when that listing finished.
     listed: Option<Instant>,
+    /// A directory whose "dir/" marker we wrote or saw: it outlives its last child.
+    marked: bool,
 }
 
 impl Entry {
@@ -33,6 +35,7 @@ impl Entry {
             cached,
             learnt,
             listed: None,
+            marked: false,
         }
     }
 }
@@ -138,14 +141,27 @@ impl MetaCache {
         Self::drop_below(&mut entries, path);
     }
 
+    /// A directory known to have its marker ("dir/"), as a file system's directory it
+    /// stays when emptied: removing its last child costs no lookup of it afterwards.
+    pub fn insert_marked_dir(&self, path: &str, cached: Cached) {
+        self.insert(path, cached);
+        if let Some(e) = self.lock().get_mut(path) {
+            e.marked = true;
+        }
+    }
+
     /// After a key is removed its parent directories may be gone too (a directory with no
     /// marker exists only through its keys), so they are looked up afresh next time. One
-    /// that still holds other entries we know of is still there, and so is everything above.
+    /// that still holds other entries we know of, or its marker, is still there, and so is
+    /// everything above.
     pub fn forget_ancestors(&self, path: &str) {
         let mut entries = self.lock();
         let mut dir = parent(path);
         let mut forgot = false;
-        while !dir.is_empty() && entries.range(below(dir)).next().is_none() {
+        while !dir.is_empty()
+            && !entries.get(dir).is_some_and(|e| e.marked)
+            && entries.range(below(dir)).next().is_none()
+        {
             forgot |= entries.remove(dir).is_some();
             dir = parent(dir);
         }
@@ -273,6 +289,12 @@ mod tests {
         c.remove("a/x");
         c.forget_ancestors("a/x");
         assert!(c.get("a").is_none());
+
+        c.insert_marked_dir("m", dir());
+        c.insert("m/claim", file(1));
+        c.remove("m/claim");
+        c.forget_ancestors("m/claim");
+        assert!(c.get("m").is_some(), "its marker keeps m when emptied");
     }
 
     #[test]

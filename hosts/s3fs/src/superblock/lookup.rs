@@ -90,7 +90,10 @@ impl Inner {
         };
         // Inserted after the HEAD's answer, so when both came back the file's stays.
         if self.cache.get(path).is_none() {
-            self.cache.insert(path, cached.clone());
+            match marker_mtime {
+                Some(_) => self.cache.insert_marked_dir(path, cached.clone()),
+                None => self.cache.insert(path, cached.clone()),
+            }
         }
         Ok(Some(cached))
     }
