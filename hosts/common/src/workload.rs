@@ -222,14 +222,14 @@ async fn run_instance(
             let result = call(&mut store, &instance, job, shard, StoreKind::S3).await;
             let mut outcome = classify(rt, backend, result, store.data().cap.hit);
             if let Ok(report) = &mut outcome {
-                store.data().refusals.explain(report);
+                store.data().noted.refusals.explain(report);
             }
             // Uploads of files closed without sync must land before success.
             if let (Ok(_), Err(e)) = (&outcome, store.data_mut().settle().await) {
                 outcome = Err(Failure::Host(e));
             }
             if let (Err(Failure::Guest(e)), Some(cause)) =
-                (&mut outcome, store.data_mut().last_error.take())
+                (&mut outcome, store.data_mut().noted.last_error.take())
             {
                 e.message = format!("{} ({cause})", e.message);
             }

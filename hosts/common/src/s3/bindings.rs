@@ -6,7 +6,7 @@ wasmtime::component::bindgen!({
     world: "wasi:filesystem/imports",
     imports: { default: async | trappable },
     trappable_error_type: {
-        "wasi:filesystem/types.error-code" => FsError,
+        "wasi:filesystem/types.error-code" => super::errors::WasiError,
     },
     with: {
         "wasi:io": wasmtime_wasi_io::bindings::wasi::io,
@@ -16,7 +16,3 @@ wasmtime::component::bindgen!({
     },
     require_store_data_send: true,
 });
-
-/// An error code for the guest, or a trap for the host.
-pub type FsError = wasmtime_wasi::TrappableError<wasi::filesystem::types::ErrorCode>;
-pub type FsResult<T> = Result<T, FsError>;

@@ -10,25 +10,40 @@ use super::bindings::wasi::filesystem::types::DirectoryEntry;
 
 pub enum Descriptor {
     Dir { path: String },
-    File(File),
+    Read(ReadFile),
+    Write(WriteFile),
 }
 
-pub struct File {
+pub struct ReadFile {
     pub path: String,
+    /// False for a handle opened for its metadata only.
     pub readable: bool,
-    /// Opened on first read: stat and readdir never cost a GET.
+    /// Opened on first read, so stat and readdir never cost a GET; shared with the
+    /// handle's streams.
     pub reader: Arc<Mutex<Option<Reader>>>,
-    pub writer: Arc<Mutex<WriteState>>,
 }
 
-pub enum WriteState {
-    /// Opened read-only.
-    None,
+pub struct WriteFile {
+    pub path: String,
+    pub upload: Arc<Mutex<Upload>>,
+}
+
+pub enum Upload {
     /// Bytes go into this upload; it lands in S3 on sync or close.
     Open(Writer),
     /// Synced: the object is in S3. S3 objects cannot be patched, so
     /// further writes are refused rather than silently replacing it.
     Done,
+}
+
+impl Descriptor {
+    pub fn path(&self) -> &str {
+        match self {
+            Descriptor::Dir { path } => path,
+            Descriptor::Read(f) => &f.path,
+            Descriptor::Write(f) => &f.path,
+        }
+    }
 }
 
 pub struct DirStream {

@@ -4,11 +4,12 @@
 
 mod bindings;
 mod descriptor;
+mod errors;
 mod host;
+mod open_rules;
 mod path;
 mod streams;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
@@ -21,7 +22,6 @@ use wasmtime_wasi::clocks::{WasiClocks, WasiClocksCtx, WasiClocksCtxView, WasiCl
 
 use crate::bindings::{Docproc, DocprocPre};
 use crate::limits::MemoryCap;
-use crate::report::{Outcome, Report};
 use crate::runtime::Runtime;
 
 pub use docproc_s3fs::MetricsSnapshot;
@@ -161,46 +161,8 @@ pub struct S3State {
     /// Uploads of files the guest closed without syncing; awaited before
     /// the run reports success.
     closing: Vec<JoinHandle<Result<(), docproc_s3fs::FsError>>>,
-    /// The last S3 failure, with its key: the guest only sees an error code.
-    pub(crate) last_error: Option<String>,
-    pub(crate) refusals: Refusals,
-}
-
-/// Why S3 refused objects, in S3's words (AccessDenied, InvalidObjectState, ...), which
-/// the guest sees only as "access denied": the run's report gives each failed document
-/// its own cause.
-#[derive(Default)]
-pub(crate) struct Refusals(BTreeMap<String, String>);
-
-impl Refusals {
-    /// Enough for every document of a run to fail, but bounded.
-    const MAX: usize = 4096;
-
-    fn note(&mut self, key: &str, message: &str) {
-        if self.0.len() < Self::MAX {
-            self.0.insert(key.to_owned(), message.to_owned());
-        }
-    }
-
-    /// Adds S3's cause to the reason of each failed document it refused.
-    pub(crate) fn explain(&self, report: &mut Report) {
-        let Report::ProcessInbox(r) = report else {
-            return;
-        };
-        for doc in &mut r.documents {
-            if let Outcome::Failed(reason) = &mut doc.outcome {
-                let inbox_key = format!("inbox/{}", doc.name);
-                let below = format!("/{inbox_key}");
-                if let Some(cause) = self
-                    .0
-                    .iter()
-                    .find_map(|(k, m)| (*k == inbox_key || k.ends_with(&below)).then_some(m))
-                {
-                    reason.push_str(&format!(" ({cause})"));
-                }
-            }
-        }
-    }
+    /// S3 failures the guest saw only as error codes.
+    pub(crate) noted: errors::Noted,
 }
 
 impl S3State {
@@ -255,8 +217,7 @@ pub async fn instantiate(
         fs: backend.fs.clone(),
         cap: MemoryCap::new(rt.options.memory_limit),
         closing: Vec::new(),
-        last_error: None,
-        refusals: Refusals::default(),
+        noted: errors::Noted::default(),
     };
     let mut store = Store::new(&rt.engine, state);
     store.limiter(|s| &mut s.cap);

@@ -1,5 +1,6 @@
 //! `wasi:io` streams over S3 files. Stream calls are synchronous, so the S3
-//! work happens in `ready`, which the guest's blocking calls await.
+//! work happens in `ready`, which the guest's blocking calls await. A failure carries the
+//! S3 error itself, so `filesystem-error-code` notes it as a method's failure is noted.
 
 use std::sync::Arc;
 
@@ -9,7 +10,8 @@ use tokio::sync::Mutex;
 use wasmtime_wasi_io::poll::Pollable;
 use wasmtime_wasi_io::streams::{InputStream, OutputStream, StreamError, StreamResult};
 
-use super::descriptor::WriteState;
+use super::bindings::wasi::filesystem::types::ErrorCode;
+use super::descriptor::Upload;
 
 /// Bytes fetched or buffered per `ready`.
 const CHUNK: usize = 1 << 20;
@@ -17,7 +19,8 @@ const CHUNK: usize = 1 << 20;
 enum End {
     Open,
     Eof,
-    Failed(String),
+    /// Reported once, then the stream is closed.
+    Failed(Option<wasmtime::Error>),
 }
 
 pub struct S3InputStream {
@@ -66,7 +69,7 @@ impl Pollable for S3InputStream {
                 self.next += bytes.len() as u64;
                 self.buffer = bytes;
             }
-            Err(e) => self.end = End::Failed(e.to_string()),
+            Err(e) => self.end = End::Failed(Some(e.into())),
         }
     }
 }
@@ -77,27 +80,28 @@ impl InputStream for S3InputStream {
             let n = size.min(self.buffer.len());
             return Ok(self.buffer.split_to(n));
         }
-        match &self.end {
+        match &mut self.end {
             End::Open => Ok(Bytes::new()),
+            End::Failed(e) => match e.take() {
+                Some(e) => Err(StreamError::LastOperationFailed(e)),
+                None => Err(StreamError::Closed),
+            },
             End::Eof => Err(StreamError::Closed),
-            End::Failed(msg) => Err(StreamError::LastOperationFailed(wasmtime::Error::msg(
-                msg.clone(),
-            ))),
         }
     }
 }
 
 pub struct S3OutputStream {
-    writer: Arc<Mutex<WriteState>>,
+    upload: Arc<Mutex<Upload>>,
     offset: u64,
     pending: Vec<u8>,
-    failed: Option<String>,
+    failed: Option<wasmtime::Error>,
 }
 
 impl S3OutputStream {
-    pub fn new(writer: Arc<Mutex<WriteState>>, offset: u64) -> Self {
+    pub fn new(upload: Arc<Mutex<Upload>>, offset: u64) -> Self {
         S3OutputStream {
-            writer,
+            upload,
             offset,
             pending: Vec::new(),
             failed: None,
@@ -106,7 +110,7 @@ impl S3OutputStream {
 
     fn check_failed(&mut self) -> StreamResult<()> {
         match self.failed.take() {
-            Some(msg) => Err(StreamError::LastOperationFailed(wasmtime::Error::msg(msg))),
+            Some(e) => Err(StreamError::LastOperationFailed(e)),
             None => Ok(()),
         }
     }
@@ -118,20 +122,20 @@ impl Pollable for S3OutputStream {
         if self.pending.is_empty() || self.failed.is_some() {
             return;
         }
-        let mut state = self.writer.lock().await;
-        let result = match &mut *state {
-            WriteState::Open(w) => w
+        let result: wasmtime::Result<()> = match &mut *self.upload.lock().await {
+            Upload::Open(w) => w
                 .write(self.offset, &self.pending)
                 .await
-                .map_err(|e| e.to_string()),
-            _ => Err("the file is not open for writing".to_string()),
+                .map_err(Into::into),
+            // Synced already: S3 objects are not patched.
+            Upload::Done => Err(ErrorCode::BadDescriptor.into()),
         };
         match result {
             Ok(()) => {
                 self.offset += self.pending.len() as u64;
                 self.pending.clear();
             }
-            Err(msg) => self.failed = Some(msg),
+            Err(e) => self.failed = Some(e),
         }
     }
 }
