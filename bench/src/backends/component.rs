@@ -7,7 +7,7 @@ use anyhow::Result;
 use aws_sdk_s3::Client;
 use docproc_host::report::{HashReport, InboxReport, WalkReport};
 use docproc_host::s3::S3Backend;
-use docproc_host::{Backend, DEFAULT_PARALLEL, Job, Report, RunReport, Runtime, Shard};
+use docproc_host::{Backend, Claims, DEFAULT_PARALLEL, Job, Report, RunReport, Runtime, Shard};
 
 use crate::s3::Place;
 
@@ -65,16 +65,18 @@ pub async fn run(
     }
 }
 
+/// `claims` as the CLI's: `Some(Claims::default())` unless told `--no-claims`.
 pub async fn process_inbox(
     rt: &Arc<Runtime>,
     backend: &Backend,
     root: &str,
     instances: Instances,
+    claims: Option<Claims>,
 ) -> Result<(InboxReport, RunReport)> {
     let job = Job::ProcessInbox {
         root: root.to_owned(),
         chunk_size: 0,
-        claims: None,
+        claims,
         only: None,
     };
     let report = run(rt, backend, &job, instances).await?;

@@ -1,6 +1,7 @@
-//! Issue 3's goals for our S3 host, reported (never asserted): walk within 1.5x of the raw
-//! listing, large reads at 80% or more of raw parallel GET throughput, process-inbox at
-//! least 3x faster than the naive sequence.
+//! The goals for our S3 host, reported (never asserted): walk within 1.5x of the raw
+//! listing, large reads at 80% or more of raw parallel GET throughput, process-inbox with
+//! the CLI's defaults (claims on) at least 5x faster than the naive sequence at AWS-like
+//! latency and 2x on loopback.
 
 use crate::backends::BackendKind;
 use crate::report::model::{BackendRow, Goal, PassResult, Results};
@@ -56,10 +57,13 @@ pub fn evaluate(r: &Results) -> Vec<Goal> {
                 (Some(o), Some(n)) => Some(n.wall_ms.mean() / o.wall_ms.mean()),
                 _ => None,
             };
+            let want = if pass.latency_ms > 0 { 5.0 } else { 2.0 };
             goals.push(ratio_goal(
-                format!("process-inbox at least 3x faster than the naive sequence{tag}"),
+                format!(
+                    "process-inbox with the defaults at least {want:.0}x faster than the naive sequence{tag}"
+                ),
                 speedup,
-                |x| x >= 3.0,
+                |x| x >= want,
                 |x| format!("{x:.1}x (wall)"),
             ));
         }

@@ -67,7 +67,11 @@ pub struct PassResult {
 pub struct BackendRow {
     pub backend: BackendKind,
     pub label: String,
+    /// With the CLI's defaults (claims on).
     pub inbox: Option<Outcome<InboxResult>>,
+    /// docproc's own S3 host again with `--no-claims`, beside the defaults.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbox_no_claims: Option<Outcome<InboxResult>>,
     pub walk: Option<Outcome<WalkResult>>,
     pub hash: Option<Outcome<HashResult>>,
 }

@@ -1,6 +1,9 @@
 //! process-inbox: the reference's 20 medium documents, per-phase times, several runs.
+//! The component runs with the CLI's defaults, claims on; `--no-claims` is a second run of
+//! its own where the caller asks for it.
 
 use anyhow::{Result, bail};
+use docproc_host::Claims;
 
 use super::RequestTally;
 use crate::backends::component::Instances;
@@ -13,12 +16,14 @@ pub async fn run(
     ctx: &Ctx,
     pass: &Pass<'_>,
     kind: BackendKind,
+    claims: Option<Claims>,
     bar: &indicatif::ProgressBar,
 ) -> Result<InboxResult> {
     let mut r = InboxResult::default();
     let mut tally = RequestTally::default();
+    let variant = if claims.is_some() { "" } else { "-no-claims" };
     for run in 1..=pass.runs {
-        let root = format!("inbox-{}-{}-r{run}", kind.id(), pass.id);
+        let root = format!("inbox-{}{variant}-{}-r{run}", kind.id(), pass.id);
         // Seeding goes straight to the server (never through the proxy) and is not timed.
         match kind {
             BackendKind::Local => seed::inbox_local(&ctx.local_root, &root, ctx.settings.docs)?,
@@ -40,15 +45,20 @@ pub async fn run(
                 pass,
                 kind,
                 Data::Small,
-                &format!("inbox-{}-r{run}", pass.id),
+                &format!("inbox{variant}-{}-r{run}", pass.id),
             )
             .await?;
         let before = pass.stats();
         match &opened {
             Opened::Component { backend, .. } => {
-                let (report, run_report) =
-                    component::process_inbox(&ctx.rt, backend, &root, Instances::AsDeployed)
-                        .await?;
+                let (report, run_report) = component::process_inbox(
+                    &ctx.rt,
+                    backend,
+                    &root,
+                    Instances::AsDeployed,
+                    claims.clone(),
+                )
+                .await?;
                 let done = report.processed + report.resumed;
                 if done as usize != ctx.settings.docs || report.failed > 0 {
                     bail!(

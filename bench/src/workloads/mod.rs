@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
+use docproc_host::Claims;
 
 use crate::backends::BackendKind;
 use crate::context::{Ctx, Pass};
@@ -196,6 +197,7 @@ async fn run_pass(ctx: &Ctx, pass: &Pass<'_>, backends: &[BackendKind]) -> PassR
             backend: *b,
             label: ctx.label(*b).to_string(),
             inbox: None,
+            inbox_no_claims: None,
             walk: None,
             hash: None,
         })
@@ -227,10 +229,13 @@ async fn run_pass(ctx: &Ctx, pass: &Pass<'_>, backends: &[BackendKind]) -> PassR
         } else {
             pass.runs
         };
-        let ran = backends
+        let mut ran = backends
             .iter()
             .filter(|b| !ctx.skipped.contains_key(b))
             .count();
+        if w == Workload::ProcessInbox && backends.contains(&BackendKind::Docproc) {
+            ran += 1;
+        }
         let bar = ui::bar(
             (ran * runs) as u64,
             format!("{}: {}", pass.id, describe(ctx, w)),
@@ -241,7 +246,12 @@ async fn run_pass(ctx: &Ctx, pass: &Pass<'_>, backends: &[BackendKind]) -> PassR
             let started = Instant::now();
             match w {
                 Workload::ProcessInbox => {
-                    row.inbox = Some(cell(ctx, kind, inbox::run(ctx, pass, kind, &bar)).await)
+                    let defaults = inbox::run(ctx, pass, kind, Some(Claims::default()), &bar);
+                    row.inbox = Some(cell(ctx, kind, defaults).await);
+                    if kind == BackendKind::Docproc {
+                        let alone = inbox::run(ctx, pass, kind, None, &bar);
+                        row.inbox_no_claims = Some(cell(ctx, kind, alone).await);
+                    }
                 }
                 Workload::Walk => {
                     row.walk = Some(cell(ctx, kind, walk::run(ctx, pass, kind, &bar)).await)

@@ -46,7 +46,7 @@ pub async fn run(ctx: &Ctx, bar: &indicatif::ProgressBar) -> Result<Vec<WasmCost
             native.push(t.list_ms + t.read_ms + t.process_ms);
             native_writes.push(t.write_meta_ms + t.move_ms);
             let (report, _) =
-                component::process_inbox(&ctx.rt, &backend, &c_root, Instances::One).await?;
+                component::process_inbox(&ctx.rt, &backend, &c_root, Instances::One, None).await?;
             let t = &report.timings;
             wasm.push(t.list_ms + t.read_ms + t.process_ms);
             wasm_writes.push(t.write_meta_ms + t.move_ms);
