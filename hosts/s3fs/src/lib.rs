@@ -205,7 +205,13 @@ impl S3Fs {
     /// From the cache when a listing or lookup already saw `path`; otherwise HEAD of the
     /// key, then a one-key LIST of "path/" to find a directory.
     pub async fn stat(&self, path: &str) -> Result<Attr, FsError> {
-        self.inner.stat(path).await
+        self.inner.stat(path, superblock::Expect::Any).await
+    }
+
+    /// `stat` for a path expected to be a directory (an open with O_DIRECTORY): HEAD and
+    /// LIST at once, so a directory or a missing path costs one round trip, not two.
+    pub async fn stat_dir(&self, path: &str) -> Result<Attr, FsError> {
+        self.inner.stat(path, superblock::Expect::Dir).await
     }
 
     /// Every entry of directory `path`, sorted by name, from ListObjectsV2 (every page).

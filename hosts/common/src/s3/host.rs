@@ -349,7 +349,11 @@ impl types::HostDescriptor for S3State {
         let opened = match open_rules::blind(open) {
             Some(opened) => opened,
             None => {
-                let existing = match self.fs.stat(&path).await {
+                let looked_up = match open.contains(OpenFlags::DIRECTORY) {
+                    true => self.fs.stat_dir(&path).await,
+                    false => self.fs.stat(&path).await,
+                };
+                let existing = match looked_up {
                     Ok(attr) => Some(attr.kind),
                     Err(S3Error::NotFound(_)) => None,
                     Err(e) => return Err(e.into()),

@@ -91,6 +91,14 @@ mod tests {
         assert_eq!(blind(exclusive | OpenFlags::DIRECTORY), None);
     }
 
+    /// The open's flags, what is at the path, and what the open becomes.
+    type Case = (
+        OpenFlags,
+        DescriptorFlags,
+        Option<Kind>,
+        Result<Opened, ErrorCode>,
+    );
+
     #[test]
     fn every_open_by_what_is_there() {
         use ErrorCode::*;
@@ -100,12 +108,7 @@ mod tests {
         let truncate = OpenFlags::TRUNCATE;
         let exclusive = OpenFlags::CREATE | OpenFlags::EXCLUSIVE;
         let read = Ok(Opened::Read { readable: true });
-        let table: [(
-            OpenFlags,
-            DescriptorFlags,
-            Option<Kind>,
-            Result<Opened, ErrorCode>,
-        ); 14] = [
+        let table: [Case; 14] = [
             (none, READ, FILE, read),
             (
                 none,

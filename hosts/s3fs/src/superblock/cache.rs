@@ -3,7 +3,7 @@
 //! mutations change them, which is correct while this S3Fs is the only writer under its
 //! prefix; with one, entries older than the TTL are looked up again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -44,7 +44,15 @@ impl Entry {
 pub(crate) struct MetaCache {
     entries: Mutex<BTreeMap<String, Entry>>,
     ttl: Option<Duration>,
+    /// Paths a lookup found absent, and when. Only callers that asked before then take
+    /// that answer (as [`MetaCache::listed_since`] does for a listing): instances that look
+    /// up the same missing path at once wait for one answer instead of each asking S3 in
+    /// turn. Anything learnt at or below the path since overrides it.
+    absent: Mutex<HashMap<String, Instant>>,
 }
+
+/// Absent paths remembered at most; past it the record starts afresh.
+const ABSENT_MAX: usize = 4096;
 
 /// Upper bound of the keys strictly below `dir` ('0' is the byte after '/').
 fn below(dir: &str) -> (Bound<String>, Bound<String>) {
@@ -67,6 +75,7 @@ impl MetaCache {
         MetaCache {
             entries: Mutex::new(BTreeMap::new()),
             ttl,
+            absent: Mutex::new(HashMap::new()),
         }
     }
 
@@ -239,6 +248,25 @@ impl MetaCache {
 
     /// The children of `dir` by name, if a complete listing of it finished after `since`
     /// (with our own changes since applied), sorted by name.
+    pub fn note_absent(&self, path: &str) {
+        let mut absent = self.absent.lock().unwrap_or_else(|e| e.into_inner());
+        if absent.len() >= ABSENT_MAX {
+            absent.clear();
+        }
+        absent.insert(path.to_owned(), Instant::now());
+    }
+
+    /// Whether `path` was found absent after `since`, and nothing at or below it was
+    /// learnt afterwards (learning a key below a path records the path as a directory).
+    pub fn absent_since(&self, path: &str, since: Instant) -> bool {
+        let entries = self.lock();
+        if entries.contains_key(path) {
+            return false;
+        }
+        let absent = self.absent.lock().unwrap_or_else(|e| e.into_inner());
+        absent.get(path).is_some_and(|at| *at >= since)
+    }
+
     pub fn listed_since(&self, dir: &str, since: Instant) -> Option<Vec<(String, Cached)>> {
         let entries = self.lock();
         let e = entries.get(dir)?;
@@ -295,6 +323,25 @@ mod tests {
         c.remove("m/claim");
         c.forget_ancestors("m/claim");
         assert!(c.get("m").is_some(), "its marker keeps m when emptied");
+    }
+
+    #[test]
+    fn a_path_found_absent_answers_only_those_who_asked_before() {
+        let c = MetaCache::new(None);
+        let before = Instant::now();
+        c.note_absent(".claims-1");
+        assert!(c.absent_since(".claims-1", before));
+        let later = Instant::now() + Duration::from_millis(1);
+        assert!(
+            !c.absent_since(".claims-1", later),
+            "asked later: look again"
+        );
+        assert!(!c.absent_since(".claims-2", before));
+        c.insert(".claims-1/doc.txt", file(1));
+        assert!(
+            !c.absent_since(".claims-1", before),
+            "a key below it was learnt since"
+        );
     }
 
     #[test]

@@ -5,14 +5,28 @@ use super::Cached;
 use crate::path::{parent, validate};
 use crate::{Attr, FsError, Inner};
 
+/// What a caller expects at a path, which decides how an uncached lookup asks S3.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Expect {
+    /// Most likely a file: HEAD first, and a LIST only when it is not one.
+    Any,
+    /// A directory or nothing (an open with O_DIRECTORY): HEAD and LIST at once, one
+    /// round trip instead of two. A file still wins.
+    Dir,
+}
+
 impl Inner {
-    pub(crate) async fn stat(&self, path: &str) -> Result<Attr, FsError> {
+    pub(crate) async fn stat(&self, path: &str, expect: Expect) -> Result<Attr, FsError> {
         validate(path)?;
-        self.lookup(path).await.map(|c| c.attr)
+        self.lookup_as(path, expect).await.map(|c| c.attr)
     }
 
     /// Cached attributes of `path`, looked up in S3 when the cache does not know it.
     pub(crate) async fn lookup(&self, path: &str) -> Result<Cached, FsError> {
+        self.lookup_as(path, Expect::Any).await
+    }
+
+    async fn lookup_as(&self, path: &str, expect: Expect) -> Result<Cached, FsError> {
         if path.is_empty() {
             return Ok(Cached {
                 attr: Attr::directory(),
@@ -23,12 +37,26 @@ impl Inner {
             return Ok(cached);
         }
         // Instances starting together look up the same paths: the first asks S3, the
-        // others find its answer in the cache.
+        // others find its answer in the cache, a missing path's too.
+        let asked = std::time::Instant::now();
         let _one_lookup = self.lookup_locks.lock(path).await;
         if let Some(cached) = self.cache.get(path) {
             return Ok(cached);
         }
-        self.lookup_uncached(path).await
+        if self.cache.absent_since(path, asked) {
+            return Err(FsError::NotFound(path.to_owned()));
+        }
+        let found = match expect {
+            Expect::Any => self.lookup_uncached(path).await,
+            Expect::Dir => self
+                .file_or_dir_at(path)
+                .await?
+                .ok_or_else(|| FsError::NotFound(path.to_owned())),
+        };
+        if let Err(FsError::NotFound(_)) = &found {
+            self.cache.note_absent(path);
+        }
+        found
     }
 
     async fn lookup_uncached(&self, path: &str) -> Result<Cached, FsError> {
@@ -49,6 +77,10 @@ impl Inner {
         if let Some(cached) = self.cache.get(path) {
             return Ok(Some(cached));
         }
+        self.file_or_dir_at(path).await
+    }
+
+    async fn file_or_dir_at(&self, path: &str) -> Result<Option<Cached>, FsError> {
         let (file, dir) = futures::future::join(self.file_at(path), self.dir_at(path)).await;
         match file? {
             Some(file) => Ok(Some(file)),

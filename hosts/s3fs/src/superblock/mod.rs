@@ -12,4 +12,5 @@ mod lookup;
 mod path_locks;
 
 pub(crate) use cache::{Cached, MetaCache};
+pub(crate) use lookup::Expect;
 pub(crate) use path_locks::PathLocks;
