@@ -432,9 +432,7 @@ async fn a_document_replaced_between_read_and_move_is_left_for_the_next_run() {
         b.get(&format!("processed/{name}")).await.as_deref(),
         Some(newer.as_bytes())
     );
-    let meta: serde_json::Value =
-        serde_json::from_slice(&b.get(&format!("processed/{name}.meta.json")).await.unwrap())
-            .unwrap();
+    let meta = b.json(&format!("processed/{name}.meta.json")).await;
     assert_eq!(meta["word_count"], newer.split_whitespace().count() as u64);
     assert!(b.get(&format!("inbox/{name}")).await.is_none());
 }

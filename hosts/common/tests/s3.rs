@@ -79,8 +79,7 @@ async fn process_inbox_over_s3_matches_a_local_directory() {
 
     for (name, _) in &docs {
         let key = format!("job/processed/{name}.meta.json");
-        let remote_meta: serde_json::Value =
-            serde_json::from_slice(&b.get(&key).await.expect(&key)).unwrap();
+        let remote_meta = b.json(&key).await;
         let local_meta = json(&dir.path().join(format!("processed/{name}.meta.json")));
         assert_eq!(strip_times(remote_meta), strip_times(local_meta));
         assert!(
@@ -89,8 +88,7 @@ async fn process_inbox_over_s3_matches_a_local_directory() {
         );
         assert!(b.get(&format!("job/processed/{name}")).await.is_some());
     }
-    let error: serde_json::Value =
-        serde_json::from_slice(&b.get("job/failed/latin1.txt.error.json").await.unwrap()).unwrap();
+    let error = b.json("job/failed/latin1.txt.error.json").await;
     assert_eq!(error["error"], "not valid UTF-8 at byte 3");
     // No temporary object survives.
     assert!(
@@ -150,17 +148,14 @@ async fn bad_input_in_an_s3_inbox_is_named_and_the_batch_goes_on() {
     );
     let failed = failed_documents(r);
     assert_eq!(failed, [("latin1.txt", "not valid UTF-8 at byte 3")]);
-    let error: serde_json::Value =
-        serde_json::from_slice(&b.get("failed/latin1.txt.error.json").await.unwrap()).unwrap();
+    let error = b.json("failed/latin1.txt.error.json").await;
     assert_eq!(error["filename"], "latin1.txt");
     assert!(b.get("failed/latin1.txt").await.is_some());
 
     let meta = |name: &str| {
         let key = format!("processed/{name}.meta.json");
         let b = &b;
-        async move {
-            serde_json::from_slice::<serde_json::Value>(&b.get(&key).await.expect(&key)).unwrap()
-        }
+        async move { b.json(&key).await }
     };
     assert_eq!(meta("empty.txt").await["word_count"], 0);
     if newline {
@@ -436,9 +431,7 @@ async fn keys_as_aws_stores_them_are_mapped_or_skipped_and_none_lost() {
             Some(text(i).as_bytes()),
             "{name:?} moved whole, to its own name"
         );
-        let meta: serde_json::Value =
-            serde_json::from_slice(&b.get(&format!("processed/{name}.meta.json")).await.unwrap())
-                .unwrap();
+        let meta = b.json(&format!("processed/{name}.meta.json")).await;
         assert_eq!(meta["filename"], *name);
         assert_eq!(meta["word_count"], i as u64 + 3);
         assert!(b.get(&format!("inbox/{name}")).await.is_none());
@@ -485,9 +478,7 @@ async fn a_name_sent_again_to_an_s3_inbox_is_counted_again() {
             unreachable!()
         };
         assert_eq!((r.processed, r.resumed), (1, 0), "{r:?}");
-        let meta: serde_json::Value =
-            serde_json::from_slice(&b.get("processed/report.txt.meta.json").await.unwrap())
-                .unwrap();
+        let meta = b.json("processed/report.txt.meta.json").await;
         words.push(meta["word_count"].as_u64().unwrap());
         assert_eq!(
             b.get("processed/report.txt").await.as_deref(),
@@ -573,12 +564,6 @@ async fn keys_near_s3s_limits_never_stall_a_run() {
                 .collect::<Vec<_>>()
         }
     };
-    let json_at = |key: String| {
-        let b = &b;
-        async move {
-            serde_json::from_slice::<serde_json::Value>(&b.get(&key).await.expect(&key)).unwrap()
-        }
-    };
 
     let r = process(&deep, None).await;
     assert_eq!((r.processed, r.failed), (1, 1), "{r:?}");
@@ -595,7 +580,7 @@ async fn keys_near_s3s_limits_never_stall_a_run() {
         .find(|k| k.starts_with("failed/") && k.ends_with(".error.json"))
         .expect("an error record under a name that fits");
     assert_eq!(
-        json_at(format!("{deep}/{record}")).await["filename"],
+        b.json(&format!("{deep}/{record}")).await["filename"],
         too_long.as_str()
     );
 
@@ -611,7 +596,7 @@ async fn keys_near_s3s_limits_never_stall_a_run() {
         meta.len() - "processed/".len() <= 255 && meta.contains('~'),
         "{meta}"
     );
-    let meta = json_at(format!("job/{meta}")).await;
+    let meta = b.json(&format!("job/{meta}")).await;
     assert_eq!(meta["filename"], long.as_str());
     assert_eq!(meta["word_count"], 4);
 

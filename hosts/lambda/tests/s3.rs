@@ -71,8 +71,7 @@ async fn process_over_the_s3_api_reports_like_the_mount() {
         })
         .unwrap_or_else(|| panic!("no report in {keys:?}"));
     assert_eq!(v["report"], format!("s3://{}/{report_key}", b.name));
-    let saved: serde_json::Value =
-        serde_json::from_slice(&b.get(report_key).await.unwrap()).unwrap();
+    let saved = b.json(report_key).await;
     assert_eq!(
         (
             saved["request_id"].as_str(),
@@ -181,8 +180,6 @@ async fn an_sqs_batch_over_the_s3_api_processes_its_keys_once() {
         !keys.iter().any(|k| k.starts_with("before/inbox/")),
         "{keys:?}"
     );
-    let meta: serde_json::Value =
-        serde_json::from_slice(&b.get("before/processed/memo.txt.meta.json").await.unwrap())
-            .unwrap();
+    let meta = b.json("before/processed/memo.txt.meta.json").await;
     assert_eq!(meta["word_count"], 3);
 }

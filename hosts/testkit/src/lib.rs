@@ -225,6 +225,15 @@ impl TestBucket {
             .expect("puts");
     }
 
+    /// A JSON object the test expects to be there (a metadata or error record, a report).
+    pub async fn json(&self, key: &str) -> serde_json::Value {
+        let bytes = self
+            .get(key)
+            .await
+            .unwrap_or_else(|| panic!("{key}: not in the bucket"));
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{key}: not JSON: {e}"))
+    }
+
     pub async fn get(&self, key: &str) -> Option<Vec<u8>> {
         match self
             .client
