@@ -3,7 +3,8 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use docproc_s3fs::{Reader, Writer};
+use bytes::Bytes;
+use docproc_s3fs::{FsError as S3Error, Reader, S3Fs, Writer};
 use tokio::sync::Mutex;
 
 use super::bindings::wasi::filesystem::types::DirectoryEntry;
@@ -14,6 +15,7 @@ pub enum Descriptor {
     Write(WriteFile),
 }
 
+#[derive(Clone)]
 pub struct ReadFile {
     pub path: String,
     /// False for a handle opened for its metadata only.
@@ -21,6 +23,19 @@ pub struct ReadFile {
     /// Opened on first read, so stat and readdir never cost a GET; shared with the
     /// handle's streams.
     pub reader: Arc<Mutex<Option<Reader>>>,
+}
+
+impl ReadFile {
+    /// Up to `len` bytes at `offset`, and the object's size; the object is opened on the
+    /// first read of the handle or of any of its streams.
+    pub async fn read(&self, fs: &S3Fs, offset: u64, len: usize) -> Result<(Bytes, u64), S3Error> {
+        let mut reader = self.reader.lock().await;
+        if reader.is_none() {
+            *reader = Some(fs.open_read(&self.path).await?);
+        }
+        let r = reader.as_mut().expect("opened above");
+        Ok((r.read(offset, len).await?, r.size()))
+    }
 }
 
 pub struct WriteFile {

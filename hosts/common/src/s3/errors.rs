@@ -44,7 +44,7 @@ impl From<ResourceTableError> for WasiError {
 }
 
 /// An S3 failure in file-system terms.
-pub fn code_of(e: &S3Error) -> ErrorCode {
+fn code_of(e: &S3Error) -> ErrorCode {
     match e {
         S3Error::NotFound(_) => ErrorCode::NoEntry,
         S3Error::Exists(_) => ErrorCode::Exist,

@@ -148,8 +148,7 @@ impl types::HostDescriptor for S3State {
         fd: Resource<Descriptor>,
         offset: Filesize,
     ) -> WasiResult<Resource<DynInputStream>> {
-        let f = self.reader(&fd)?;
-        let stream = S3InputStream::new(self.fs.clone(), f.path.clone(), f.reader.clone(), offset);
+        let stream = S3InputStream::new(self.fs.clone(), self.reader(&fd)?.clone(), offset);
         let stream: DynInputStream = Box::new(stream);
         Ok(self.table.push(stream)?)
     }
@@ -230,15 +229,9 @@ impl types::HostDescriptor for S3State {
         len: Filesize,
         offset: Filesize,
     ) -> WasiResult<(Vec<u8>, bool)> {
-        let f = self.reader(&fd)?;
-        let mut reader = f.reader.lock().await;
-        if reader.is_none() {
-            *reader = Some(self.fs.open_read(&f.path).await?);
-        }
-        let r = reader.as_mut().expect("opened above");
-        let bytes = r.read(offset, len.min(MAX_READ) as usize).await?;
-        let eof = offset + bytes.len() as u64 >= r.size();
-        Ok((bytes.to_vec(), eof))
+        let len = len.min(MAX_READ) as usize;
+        let (bytes, size) = self.reader(&fd)?.read(&self.fs, offset, len).await?;
+        Ok((bytes.to_vec(), offset + bytes.len() as u64 >= size))
     }
 
     async fn write(
@@ -349,9 +342,10 @@ impl types::HostDescriptor for S3State {
         let opened = match open_rules::blind(open) {
             Some(opened) => opened,
             None => {
-                let looked_up = match open.contains(OpenFlags::DIRECTORY) {
-                    true => self.fs.stat_dir(&path).await,
-                    false => self.fs.stat(&path).await,
+                let looked_up = if open.contains(OpenFlags::DIRECTORY) {
+                    self.fs.stat_dir(&path).await
+                } else {
+                    self.fs.stat(&path).await
                 };
                 let existing = match looked_up {
                     Ok(attr) => Some(attr.kind),

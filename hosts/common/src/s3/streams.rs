@@ -5,13 +5,13 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use docproc_s3fs::{Reader, S3Fs};
+use docproc_s3fs::S3Fs;
 use tokio::sync::Mutex;
 use wasmtime_wasi_io::poll::Pollable;
 use wasmtime_wasi_io::streams::{InputStream, OutputStream, StreamError, StreamResult};
 
 use super::bindings::wasi::filesystem::types::ErrorCode;
-use super::descriptor::Upload;
+use super::descriptor::{ReadFile, Upload};
 
 /// Bytes fetched or buffered per `ready`.
 const CHUNK: usize = 1 << 20;
@@ -25,19 +25,17 @@ enum End {
 
 pub struct S3InputStream {
     fs: S3Fs,
-    path: String,
-    reader: Arc<Mutex<Option<Reader>>>,
+    file: ReadFile,
     next: u64,
     buffer: Bytes,
     end: End,
 }
 
 impl S3InputStream {
-    pub fn new(fs: S3Fs, path: String, reader: Arc<Mutex<Option<Reader>>>, offset: u64) -> Self {
+    pub fn new(fs: S3Fs, file: ReadFile, offset: u64) -> Self {
         S3InputStream {
             fs,
-            path,
-            reader,
+            file,
             next: offset,
             buffer: Bytes::new(),
             end: End::Open,
@@ -45,15 +43,7 @@ impl S3InputStream {
     }
 
     async fn fetch(&mut self) -> Result<Bytes, docproc_s3fs::FsError> {
-        let mut guard = self.reader.lock().await;
-        if guard.is_none() {
-            *guard = Some(self.fs.open_read(&self.path).await?);
-        }
-        guard
-            .as_mut()
-            .expect("opened above")
-            .read(self.next, CHUNK)
-            .await
+        Ok(self.file.read(&self.fs, self.next, CHUNK).await?.0)
     }
 }
 

@@ -246,8 +246,7 @@ impl MetaCache {
         e.cached.attr.is_dir() && self.ttl.is_none_or(|ttl| e.learnt.elapsed() <= ttl)
     }
 
-    /// The children of `dir` by name, if a complete listing of it finished after `since`
-    /// (with our own changes since applied), sorted by name.
+    /// Records that a lookup found `path` absent, now.
     pub fn note_absent(&self, path: &str) {
         let mut absent = self.absent.lock().unwrap_or_else(|e| e.into_inner());
         if absent.len() >= ABSENT_MAX {
@@ -267,6 +266,8 @@ impl MetaCache {
         absent.get(path).is_some_and(|at| *at >= since)
     }
 
+    /// The children of `dir` by name, if a complete listing of it finished after `since`
+    /// (with our own changes since applied), sorted by name.
     pub fn listed_since(&self, dir: &str, since: Instant) -> Option<Vec<(String, Cached)>> {
         let entries = self.lock();
         let e = entries.get(dir)?;
