@@ -141,20 +141,17 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
             }
         },
     };
-    fs.create_dir(&dirs.processed)?;
-    fs.create_dir(&dirs.failed)?;
+    // Listed before it is made: where processed/ is there already, as on every run but
+    // the first, the listing's lookup tells the mkdir so, and S3 sees one round trip, not
+    // two. failed/ is made by the first failure.
     if !named_run {
-        dirs.done = Some(
-            match fs.read_dir(&dirs.processed) {
-                // Made a moment ago, and gone with its last key (another host drained it).
-                Err(e) if e.kind == ErrorKind::NotFound && opts.prefix_directories => Vec::new(),
-                other => other?,
-            }
-            .into_iter()
-            .map(|e| e.name)
-            .collect(),
-        );
+        let done = match fs.read_dir(&dirs.processed) {
+            Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
+            other => other?,
+        };
+        dirs.done = Some(done.into_iter().map(|e| e.name).collect());
     }
+    fs.create_dir(&dirs.processed)?;
     if opts.claims.is_some() {
         fs.create_dir(&join(opts.root, claim::DIR))?;
     }
@@ -568,6 +565,7 @@ fn fail_one<F: Fs>(
         failed_at: rfc3339(t),
     };
     let json = serde_json::to_vec_pretty(&record).expect("error record serialises");
+    fs.create_dir(&dirs.failed)?;
     let err_path = join(&dirs.failed, &error_name(name));
     let reason = match write_atomically(fs, dirs, &dirs.failed, &err_path, name, &json) {
         Ok(()) => reason,

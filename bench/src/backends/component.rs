@@ -7,7 +7,7 @@ use anyhow::Result;
 use aws_sdk_s3::Client;
 use docproc_host::report::{HashReport, InboxReport, WalkReport};
 use docproc_host::s3::S3Backend;
-use docproc_host::{Backend, Claims, DEFAULT_PARALLEL, Job, Report, RunReport, Runtime, Shard};
+use docproc_host::{Backend, Claims, Job, Report, RunReport, Runtime, Shard};
 
 use crate::s3::Place;
 
@@ -56,8 +56,8 @@ pub async fn run(
                 Arc::clone(rt),
                 Arc::new(backend.clone()),
                 job.clone(),
-                job.default_shards(),
-                DEFAULT_PARALLEL,
+                job.default_shards(backend),
+                job.default_parallel(backend),
                 |_| {},
             )
             .await

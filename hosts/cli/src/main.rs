@@ -195,16 +195,19 @@ struct RunArgs {
     root: String,
     /// Split the work into this many shards, each its own component
     /// instance (a document belongs to one shard by the hash of its name).
-    /// Default: 8 for process and hash, whose per-file requests overlap;
-    /// 1 for walk, where every shard would list the same directories.
+    /// Default: for process, 64 over --s3 (a document is a few requests,
+    /// nearly all waiting) and 8 over --dir (each instance lists inbox/
+    /// itself there); 8 for hash, whose large reads share one link; 1 for
+    /// walk, where every shard would list the same directories.
     #[arg(long)]
     shards: Option<u32>,
     /// Run only this shard (0-based) of --shards, as a fan-out worker would.
     #[arg(long)]
     shard_index: Option<u32>,
-    /// How many shard instances run at once.
-    #[arg(long, default_value_t = docproc_host::DEFAULT_PARALLEL)]
-    parallel: usize,
+    /// How many shard instances run at once. Default: as many as --shards
+    /// for process, 8 for walk and hash.
+    #[arg(long)]
+    parallel: Option<usize>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -396,14 +399,22 @@ async fn backend(location: &Location, s3: &S3Args) -> Result<Backend> {
 }
 
 impl RunArgs {
-    fn shards(&self, job: &Job) -> u32 {
-        self.shards.unwrap_or_else(|| job.default_shards())
+    fn shards(&self, job: &Job, backend: &Backend) -> u32 {
+        self.shards.unwrap_or_else(|| job.default_shards(backend))
+    }
+
+    fn parallel(&self, job: &Job, backend: &Backend) -> usize {
+        self.parallel
+            .unwrap_or_else(|| job.default_parallel(backend))
     }
 }
 
 async fn execute(args: RunArgs, job: Job) -> Result<ExitCode> {
-    let runtime = args.engine.runtime()?;
+    // Loading the component and connecting to S3 overlap: start-up is the slower of the two.
+    let engine = args.engine.clone();
+    let runtime = tokio::task::spawn_blocking(move || engine.runtime());
     let backend = Arc::new(backend(&args.location, &args.s3).await?);
+    let runtime = runtime.await??;
     let report = run_with_progress(runtime, backend, job, &args).await?;
     print_report(&report, args.json)?;
     Ok(exit_code(&report))
@@ -415,7 +426,7 @@ async fn run_with_progress(
     job: Job,
     args: &RunArgs,
 ) -> Result<RunReport> {
-    let shards = args.shards(&job);
+    let shards = args.shards(&job, &backend);
     let bar = progress(job.name(), &backend, shards, args.json);
     let result = match args.shard_index {
         Some(index) => {
@@ -426,8 +437,8 @@ async fn run_with_progress(
             docproc_host::run(&runtime, &backend, &job, shard).await
         }
         None => {
-            docproc_host::run_sharded(runtime, backend, job, shards, args.parallel, |_| bar.inc(1))
-                .await
+            let parallel = args.parallel(&job, &backend);
+            docproc_host::run_sharded(runtime, backend, job, shards, parallel, |_| bar.inc(1)).await
         }
     };
     bar.finish_and_clear();
@@ -522,7 +533,7 @@ async fn demo(
         root: String::new(),
         shards: None,
         shard_index: None,
-        parallel: 8,
+        parallel: None,
         json,
         engine,
     };

@@ -108,8 +108,17 @@ fn default_digest_dir() -> String {
     "digests".into()
 }
 
-/// Instances a sharded run keeps going at once unless told otherwise.
-pub const DEFAULT_PARALLEL: usize = 8;
+/// Instances a hash runs at once unless told otherwise: each streams large files through
+/// its own buffers, so more would only share the same bandwidth and take more memory.
+pub const HASH_PARALLEL: usize = 8;
+
+/// Shards and instances of a process-inbox over S3 unless told otherwise. A document is
+/// about six requests one after another, nearly all of it waiting, and an instance is a few
+/// MiB: one each for up to 64 documents at once keeps the busiest shard from setting the
+/// pace, where 8 shards left one with five documents of an inbox of twenty. Over a
+/// directory every instance lists `inbox/` itself, so there it stays at 8.
+const INBOX_PARALLEL_S3: u32 = 64;
+const INBOX_PARALLEL_DIR: u32 = 8;
 
 impl Job {
     /// Where a claiming run keeps its claims (`<root>/.claims`), relative to the backend.
@@ -131,10 +140,20 @@ impl Job {
     /// Shards a run splits into unless told otherwise. process-inbox and hash
     /// are a few requests per file, which overlap across instances; every
     /// shard of a walk would list the same directories, so it runs as one.
-    pub fn default_shards(&self) -> u32 {
+    pub fn default_shards(&self, backend: &Backend) -> u32 {
+        match (self, backend) {
+            (Job::Walk { .. }, _) => 1,
+            (Job::ProcessInbox { .. }, Backend::S3(_)) => INBOX_PARALLEL_S3,
+            (Job::ProcessInbox { .. }, Backend::Local(_)) => INBOX_PARALLEL_DIR,
+            (Job::Hash { .. }, _) => HASH_PARALLEL as u32,
+        }
+    }
+
+    /// Instances a sharded run keeps going at once unless told otherwise.
+    pub fn default_parallel(&self, backend: &Backend) -> usize {
         match self {
-            Job::Walk { .. } => 1,
-            Job::ProcessInbox { .. } | Job::Hash { .. } => 8,
+            Job::ProcessInbox { .. } => self.default_shards(backend) as usize,
+            Job::Walk { .. } | Job::Hash { .. } => HASH_PARALLEL,
         }
     }
 

@@ -23,6 +23,10 @@
 //! - The metadata cache trusts what it learnt until this S3Fs changes it (see
 //!   `Config::metadata_ttl`); readers pin the ETag they opened, so a replaced object makes
 //!   the next read fail rather than mix two versions.
+//! - A `read_dir` lists afresh, except that [`S3Fs::read_dir_since`] takes any listing
+//!   finished since its caller opened the directory, as a directory stream would: the one
+//!   [`S3Fs::stat_dir`] made when the directory fits one page, or another caller's.
+//!   Writes of our own that finish while a listing runs stay known, listed or not.
 
 mod client;
 mod clock;
@@ -41,7 +45,7 @@ mod upload;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub use client::{S3_TIMEOUTS, S3Timeouts, client_from_env, http_client};
 pub use clock::StoreClock;
@@ -209,7 +213,9 @@ impl S3Fs {
     }
 
     /// `stat` for a path expected to be a directory (an open with O_DIRECTORY): HEAD and
-    /// LIST at once, so a directory or a missing path costs one round trip, not two.
+    /// LIST at once, so a directory or a missing path costs one round trip, not two. A
+    /// directory that fits in one page of that LIST is kept listed whole, for the
+    /// [`S3Fs::read_dir_since`] that usually follows.
     pub async fn stat_dir(&self, path: &str) -> Result<Attr, FsError> {
         self.inner.stat(path, superblock::Expect::Dir).await
     }
@@ -218,7 +224,17 @@ impl S3Fs {
     /// Sizes and mtimes come from the listing and are cached, so a stat of an entry sends
     /// no request.
     pub async fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
-        self.inner.read_dir(path).await
+        self.inner.read_dir(path, Instant::now()).await
+    }
+
+    /// `read_dir` of a directory opened at `opened`, as a file system's directory stream
+    /// reads it: any listing finished since then will do, the one its open made included.
+    pub async fn read_dir_since(
+        &self,
+        path: &str,
+        opened: Instant,
+    ) -> Result<Vec<DirEntry>, FsError> {
+        self.inner.read_dir(path, opened).await
     }
 
     pub async fn open_read(&self, path: &str) -> Result<Reader, FsError> {

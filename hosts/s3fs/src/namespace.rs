@@ -1,5 +1,7 @@
 //! mkdir, rmdir and unlink: the mutations that touch one key.
 
+use std::time::Instant;
+
 use bytes::Bytes;
 
 use crate::path::validate;
@@ -14,19 +16,31 @@ impl Inner {
         }
         self.require_parent_dir(path).await?;
         let _one_at_a_time = self.lookup_locks.lock(path).await;
-        if self.lookup_dir_or_nothing(path).await?.is_some() {
+        if self.cache.get(path).is_some() {
             return Err(FsError::Exists(path.to_owned()));
         }
+        // What is there first, the marker after: a file of that name is never shadowed by a
+        // marker, not even for a moment. (SeaweedFS keeps one namespace for both, so a
+        // marker removed again there would take the directory with it.)
         let marker = self.new_key(&self.dir_prefix(path))?;
-        self.put(&marker, Bytes::new(), false).await?;
-        self.cache.insert_marked_dir(
-            path,
-            Cached {
-                attr: Attr::directory(),
-                etag: None,
-            },
-        );
+        let started = Instant::now();
+        let (file, dir) = futures::future::join(self.file_at(path), self.dir_at(path)).await;
+        if file?.is_some() || dir?.is_some() {
+            return Err(FsError::Exists(path.to_owned()));
+        }
+        // The exclusive create decides between hosts making it at once.
+        self.put(&marker, Bytes::new(), true).await?;
+        // New and empty: a complete listing of its own.
+        self.cache.insert_marked_dir(path, Self::marked_dir());
+        self.cache.replace_children(path, &[], started);
         Ok(())
+    }
+
+    fn marked_dir() -> Cached {
+        Cached {
+            attr: Attr::directory(),
+            etag: None,
+        }
     }
 
     pub(crate) async fn rmdir(&self, path: &str) -> Result<(), FsError> {

@@ -66,6 +66,33 @@ async fn concurrent_listings_of_one_directory_share_one_list() {
     assert_eq!((fs.metrics() - before).list, 2);
 }
 
+/// An open of a directory (a guest's read_dir is open, then readdir) looks it up with a
+/// HEAD and a LIST at once; when the directory fits one page, that LIST is its listing, so
+/// the readdir sends nothing. A readdir asked for later lists afresh.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_directory_opened_then_read_costs_one_round_trip() {
+    let b = bucket("open-then-read").await;
+    b.put_many((0..30).map(|i| format!("inbox/d{i:02}.txt")))
+        .await;
+    let fs = b.fs();
+    let before = fs.metrics();
+    let opened = std::time::Instant::now();
+    assert_eq!(fs.stat_dir("inbox").await.unwrap().kind, Kind::Directory);
+    let listing = fs.read_dir_since("inbox", opened).await.unwrap();
+    assert_eq!(listing.len(), 30);
+    assert_eq!(listing[29].name, "d29.txt");
+    let used = fs.metrics() - before;
+    assert_eq!((used.head, used.list), (1, 1), "{used:?}");
+
+    b.put("inbox/late.txt", b"late".to_vec()).await;
+    assert_eq!(
+        fs.read_dir("inbox").await.unwrap().len(),
+        31,
+        "listed afresh"
+    );
+    assert_eq!((fs.metrics() - before).list, 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_prefixes_and_markers() {
     let b = bucket("nested").await;

@@ -30,6 +30,8 @@ async fn mkdir_and_rmdir() {
         Err(FsError::NotFound(_))
     ));
     fs.mkdir("new/sub").await.unwrap();
+    // A directory that exists through its keys alone exists.
+    assert!(matches!(fs.mkdir("full").await, Err(FsError::Exists(_))));
 
     assert!(matches!(fs.rmdir("new").await, Err(FsError::NotEmpty(_))));
     assert!(matches!(fs.rmdir("full").await, Err(FsError::NotEmpty(_))));

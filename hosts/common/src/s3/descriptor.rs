@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Instant;
 
 use bytes::Bytes;
 use docproc_s3fs::{FsError as S3Error, Reader, S3Fs, Writer};
@@ -10,7 +11,13 @@ use tokio::sync::Mutex;
 use super::bindings::wasi::filesystem::types::DirectoryEntry;
 
 pub enum Descriptor {
-    Dir { path: String },
+    Dir {
+        path: String,
+        /// When the guest opened it, until its first readdir: a listing made since then
+        /// (the open's own, or another instance's) is what that readdir shows, as a
+        /// directory stream would. Later readdirs list afresh.
+        opened: Option<Instant>,
+    },
     Read(ReadFile),
     Write(WriteFile),
 }
@@ -54,7 +61,7 @@ pub enum Upload {
 impl Descriptor {
     pub fn path(&self) -> &str {
         match self {
-            Descriptor::Dir { path } => path,
+            Descriptor::Dir { path, .. } => path,
             Descriptor::Read(f) => &f.path,
             Descriptor::Write(f) => &f.path,
         }

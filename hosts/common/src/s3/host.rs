@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use docproc_s3fs::{Attr, FsError as S3Error, Kind, S3Fs};
 use tokio::sync::Mutex;
@@ -36,7 +36,7 @@ impl S3State {
 
     fn dir_path(&self, fd: &Resource<Descriptor>) -> WasiResult<&str> {
         match self.descriptor(fd)? {
-            Descriptor::Dir { path } => Ok(path),
+            Descriptor::Dir { path, .. } => Ok(path),
             _ => Err(ErrorCode::NotDirectory.into()),
         }
     }
@@ -65,9 +65,17 @@ impl S3State {
         Ok(self.table.push(descriptor)?)
     }
 
-    async fn open_as(&mut self, path: String, opened: Opened) -> WasiResult<Resource<Descriptor>> {
+    async fn open_as(
+        &mut self,
+        path: String,
+        opened: Opened,
+        at: Instant,
+    ) -> WasiResult<Resource<Descriptor>> {
         let descriptor = match opened {
-            Opened::Dir => Descriptor::Dir { path },
+            Opened::Dir => Descriptor::Dir {
+                path,
+                opened: Some(at),
+            },
             Opened::Read { readable } => Descriptor::Read(ReadFile {
                 path,
                 readable,
@@ -119,6 +127,7 @@ impl preopens::Host for S3State {
     async fn get_directories(&mut self) -> wasmtime::Result<Vec<(Resource<Descriptor>, String)>> {
         let root = self.table.push(Descriptor::Dir {
             path: String::new(),
+            opened: Some(Instant::now()),
         })?;
         Ok(vec![(root, "/".to_string())])
     }
@@ -253,7 +262,11 @@ impl types::HostDescriptor for S3State {
         &mut self,
         fd: Resource<Descriptor>,
     ) -> WasiResult<Resource<DirStream>> {
-        let entries = self.fs.read_dir(self.dir_path(&fd)?).await?;
+        let since = match self.table.get_mut(&fd)? {
+            Descriptor::Dir { opened, .. } => opened.take().unwrap_or_else(Instant::now),
+            _ => return Err(ErrorCode::NotDirectory.into()),
+        };
+        let entries = self.fs.read_dir_since(self.dir_path(&fd)?, since).await?;
         let entries = entries
             .into_iter()
             .map(|e| DirectoryEntry {
@@ -338,6 +351,7 @@ impl types::HostDescriptor for S3State {
         open: OpenFlags,
         flags: DescriptorFlags,
     ) -> WasiResult<Resource<Descriptor>> {
+        let at = Instant::now();
         let path = self.at(&fd, &path)?;
         let opened = match open_rules::blind(open) {
             Some(opened) => opened,
@@ -355,7 +369,7 @@ impl types::HostDescriptor for S3State {
                 open_rules::decide(open, flags, existing)?
             }
         };
-        self.open_as(path, opened).await
+        self.open_as(path, opened, at).await
     }
 
     async fn readlink_at(

@@ -181,18 +181,21 @@ impl MetaCache {
         }
     }
 
-    /// Makes the cached children of `dir` exactly `children` (a complete listing): anything
-    /// cached there that the listing no longer shows is forgotten with its subtree.
-    pub fn replace_children(&self, dir: &str, children: &[(String, Cached)]) {
+    /// Makes the cached children of `dir` those of a complete listing sent at `started`:
+    /// anything cached there that the listing no longer shows is forgotten with its
+    /// subtree. What was learnt while the listing was under way (a write of our own that
+    /// finished meanwhile) is newer than the listing, and stays as it is.
+    pub fn replace_children(&self, dir: &str, children: &[(String, Cached)], started: Instant) {
         let mut entries = self.lock();
         let now = Instant::now();
         let listed: std::collections::HashSet<&str> =
             children.iter().map(|(p, _)| p.as_str()).collect();
         let stale: Vec<String> = entries
             .range(below(dir))
-            .map(|(k, _)| k)
-            .filter(|k| is_direct_child(dir, k) && !listed.contains(k.as_str()))
-            .cloned()
+            .filter(|(k, e)| {
+                is_direct_child(dir, k) && !listed.contains(k.as_str()) && e.learnt <= started
+            })
+            .map(|(k, _)| k.clone())
             .collect();
         for path in stale {
             entries.remove(&path);
@@ -211,6 +214,9 @@ impl MetaCache {
             );
         }
         for (path, cached) in children {
+            if entries.get(path).is_some_and(|e| e.learnt > started) {
+                continue;
+            }
             let keep_dir_mtime = cached.attr.is_dir()
                 && cached.attr.mtime.is_none()
                 && entries.get(path).is_some_and(|e| e.cached.attr.is_dir());
@@ -352,14 +358,40 @@ mod tests {
         c.insert("d/keep", file(1));
         c.insert("d0", file(1));
         c.insert("e/f", file(1));
-        c.replace_children("d", &[("d/keep".into(), file(2)), ("d/new".into(), dir())]);
+        c.replace_children(
+            "d",
+            &[("d/keep".into(), file(2)), ("d/new".into(), dir())],
+            Instant::now(),
+        );
         assert!(c.get("d/old").is_none() && c.get("d/old/x").is_none());
         assert_eq!(c.get("d/keep").unwrap().attr.size, 2);
         assert!(c.get("d/new").unwrap().attr.is_dir());
         assert!(c.get("d0").is_some() && c.get("e/f").is_some());
-        c.replace_children("", &[("d".into(), dir())]);
+        c.replace_children("", &[("d".into(), dir())], Instant::now());
         assert!(c.get("d0").is_none() && c.get("e").is_none() && c.get("e/f").is_none());
         assert!(c.get("d/keep").is_some());
+    }
+
+    #[test]
+    fn what_was_learnt_while_a_listing_ran_outlives_it() {
+        let c = MetaCache::new(None);
+        c.insert("d/old", file(1));
+        let started = Instant::now();
+        std::thread::sleep(Duration::from_millis(2));
+        // Our own writes, finished after the LIST was sent: it may not show them.
+        c.insert("d/claim", file(7));
+        c.insert("d/old", file(2));
+        c.replace_children("d", &[("d/old".into(), file(1))], started);
+        assert_eq!(
+            c.get("d/claim").unwrap().attr.size,
+            7,
+            "kept, not forgotten"
+        );
+        assert_eq!(
+            c.get("d/old").unwrap().attr.size,
+            2,
+            "the newer answer stays"
+        );
     }
 
     #[test]
@@ -367,19 +399,23 @@ mod tests {
         let c = MetaCache::new(None);
         c.insert("d/seen", file(1));
         assert!(!c.known_absent("d/other"), "d was never listed whole");
-        c.replace_children("d", &[("d/seen".into(), file(1))]);
+        c.replace_children("d", &[("d/seen".into(), file(1))], Instant::now());
         assert!(c.known_absent("d/other"));
         assert!(!c.known_absent("d/seen") && !c.known_absent("d/other/x"));
         c.insert("d/other", file(2));
         assert!(!c.known_absent("d/other"));
-        c.replace_children("", &[("d".into(), dir())]);
+        c.replace_children("", &[("d".into(), dir())], Instant::now());
         assert!(c.known_absent("e") && !c.known_absent("d"));
         let before = Instant::now();
         assert!(
             c.listed_since("", before).is_none(),
             "listed before we asked"
         );
-        c.replace_children("", &[("d".into(), dir()), ("f".into(), file(1))]);
+        c.replace_children(
+            "",
+            &[("d".into(), dir()), ("f".into(), file(1))],
+            Instant::now(),
+        );
         let names: Vec<String> = c
             .listed_since("", before)
             .unwrap()

@@ -1,6 +1,7 @@
 //! Directory listings: ListObjectsV2 with delimiter '/', every page, mapped to entries.
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 use super::Cached;
 use crate::path::{join, unmappable_key, validate};
@@ -17,7 +18,14 @@ struct Listing {
 }
 
 impl Inner {
-    pub(crate) async fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
+    /// The entries of directory `path`, as listed at some moment after `asked`: a listing
+    /// another caller finished since is ours too, and so is one the open of the directory
+    /// made, which is what a directory stream of a file system shows.
+    pub(crate) async fn read_dir(
+        &self,
+        path: &str,
+        asked: Instant,
+    ) -> Result<Vec<DirEntry>, FsError> {
         validate(path)?;
         if let Some(c) = self.cache.get(path)
             && !c.attr.is_dir()
@@ -25,8 +33,7 @@ impl Inner {
             return Err(FsError::NotDir(path.to_owned()));
         }
         // Instances sharing this S3Fs list the same directories at the same moment: one
-        // listing at a time per directory, and one that finished after we asked is ours too.
-        let asked = std::time::Instant::now();
+        // listing at a time per directory.
         let _one_listing = self.listing_locks.lock(path).await;
         if let Some(children) = self.cache.listed_since(path, asked) {
             return Ok(children
@@ -35,6 +42,7 @@ impl Inner {
                 .collect());
         }
         let prefix = self.dir_prefix(path);
+        let started = Instant::now();
         let mut listing = Listing::default();
         let mut token = None;
         loop {
@@ -52,7 +60,28 @@ impl Inner {
                 None => FsError::NotFound(path.to_owned()),
             });
         }
+        Ok(self.keep_listing(path, listing, started))
+    }
 
+    /// A first page that holds the whole directory is its complete listing: kept, so a
+    /// read_dir asked before now sends nothing.
+    pub(crate) fn keep_if_whole(
+        &self,
+        path: &str,
+        prefix: &str,
+        page: &ListPage,
+        started: Instant,
+    ) {
+        if page.next_token.is_none() {
+            let mut listing = Listing::default();
+            self.absorb_page(prefix, page, &mut listing);
+            self.keep_listing(path, listing, started);
+        }
+    }
+
+    /// Caches a complete listing of `path`, sent at `started`, as its children, and returns
+    /// them as entries.
+    fn keep_listing(&self, path: &str, mut listing: Listing, started: Instant) -> Vec<DirEntry> {
         let mut children = Vec::with_capacity(listing.files.len() + listing.dirs.len());
         for (name, attr) in listing.dirs {
             if let Some((_, key)) = listing.files.remove(&name) {
@@ -67,11 +96,11 @@ impl Inner {
             .iter()
             .map(|(name, c)| (join(path, name), c.clone()))
             .collect();
-        self.cache.replace_children(path, &cached);
-        Ok(children
+        self.cache.replace_children(path, &cached, started);
+        children
             .into_iter()
             .map(|(name, c)| DirEntry { name, attr: c.attr })
-            .collect())
+            .collect()
     }
 
     fn absorb_page(&self, prefix: &str, page: &ListPage, listing: &mut Listing) {

@@ -3,6 +3,7 @@
 
 use super::Cached;
 use crate::path::{parent, validate};
+use crate::s3::ListPage;
 use crate::{Attr, FsError, Inner};
 
 /// What a caller expects at a path, which decides how an uncached lookup asks S3.
@@ -49,7 +50,7 @@ impl Inner {
         let found = match expect {
             Expect::Any => self.lookup_uncached(path).await,
             Expect::Dir => self
-                .file_or_dir_at(path)
+                .file_or_listed_dir_at(path)
                 .await?
                 .ok_or_else(|| FsError::NotFound(path.to_owned())),
         };
@@ -68,27 +69,7 @@ impl Inner {
             .ok_or_else(|| FsError::NotFound(path.to_owned()))
     }
 
-    /// For a path that is most likely a directory or nothing (mkdir's): HEAD and LIST at
-    /// once, one round trip instead of two. A file still wins, as in `lookup`.
-    pub(crate) async fn lookup_dir_or_nothing(
-        &self,
-        path: &str,
-    ) -> Result<Option<Cached>, FsError> {
-        if let Some(cached) = self.cache.get(path) {
-            return Ok(Some(cached));
-        }
-        self.file_or_dir_at(path).await
-    }
-
-    async fn file_or_dir_at(&self, path: &str) -> Result<Option<Cached>, FsError> {
-        let (file, dir) = futures::future::join(self.file_at(path), self.dir_at(path)).await;
-        match file? {
-            Some(file) => Ok(Some(file)),
-            None => dir,
-        }
-    }
-
-    async fn file_at(&self, path: &str) -> Result<Option<Cached>, FsError> {
+    pub(crate) async fn file_at(&self, path: &str) -> Result<Option<Cached>, FsError> {
         let Some(meta) = self.head(&self.file_key(path)).await? else {
             return Ok(None);
         };
@@ -100,13 +81,40 @@ impl Inner {
         Ok(Some(cached))
     }
 
-    async fn dir_at(&self, path: &str) -> Result<Option<Cached>, FsError> {
+    /// For an open with O_DIRECTORY, which a listing follows: HEAD and the first page of
+    /// the listing at once. A directory that fits in that page is kept listed whole, so
+    /// the readdir after the open sends nothing.
+    async fn file_or_listed_dir_at(&self, path: &str) -> Result<Option<Cached>, FsError> {
+        let prefix = self.dir_prefix(path);
+        let started = std::time::Instant::now();
+        let (file, page) = futures::future::join(
+            self.file_at(path),
+            self.list_page(&prefix, true, None, None),
+        )
+        .await;
+        if let Some(file) = file? {
+            return Ok(Some(file));
+        }
+        let page = page?;
+        let Some(dir) = self.dir_of_page(path, &prefix, &page) else {
+            return Ok(None);
+        };
+        self.keep_if_whole(path, &prefix, &page, started);
+        Ok(Some(dir))
+    }
+
+    pub(crate) async fn dir_at(&self, path: &str) -> Result<Option<Cached>, FsError> {
         let prefix = self.dir_prefix(path);
         // Delimited like read_dir, so both agree on stores that keep emptied directories
         // (SeaweedFS lists one as a common prefix of its parent and as "dir/" below itself).
         let page = self.list_page(&prefix, true, None, Some(1)).await?;
+        Ok(self.dir_of_page(path, &prefix, &page))
+    }
+
+    /// The directory a listing of "path/" shows, if any, cached.
+    fn dir_of_page(&self, path: &str, prefix: &str, page: &ListPage) -> Option<Cached> {
         if page.is_empty() {
-            return Ok(None);
+            return None;
         }
         let marker_mtime = page
             .objects
@@ -127,7 +135,7 @@ impl Inner {
                 None => self.cache.insert(path, cached.clone()),
             }
         }
-        Ok(Some(cached))
+        Some(cached)
     }
 
     /// `None` if `path` does not exist; other errors pass through.
