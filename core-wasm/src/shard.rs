@@ -1,6 +1,7 @@
 /// Splits work without coordination: every instance hashes the same key the
-/// same way, so the shards cover each item exactly once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// same way, so the shards cover each item exactly once. Hosts use this one too,
+/// to choose and check shards before any instance starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Shard {
     pub index: u32,
     pub count: u32,

@@ -19,4 +19,4 @@ pub use backend::Backend;
 pub use error::{ExitCode, HostError};
 pub use report::{Report, RunReport};
 pub use runtime::{ComponentSource, Runtime, RuntimeOptions};
-pub use workload::{Claims, HASH_PARALLEL, Job, Shard, run, run_sharded};
+pub use workload::{Claims, HASH_PARALLEL, Job, Shard, check_shard, run, run_sharded};

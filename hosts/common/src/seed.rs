@@ -131,7 +131,7 @@ pub async fn seed_backend(
             };
             for dir in [root, inbox.as_str()] {
                 match s3.fs.mkdir(dir).await {
-                    Ok(()) | Err(docproc_s3fs::FsError::Exists(_)) => {}
+                    Ok(()) | Err(docproc_s3fs::Error::Exists(_)) => {}
                     Err(e) if dir.is_empty() => drop(e),
                     Err(e) => return Err(e).with_context(|| s3.locate(dir)),
                 }

@@ -79,7 +79,7 @@ fn local_files(base: &std::path::Path, root: &str, rel: &str) -> Result<Vec<Stri
 }
 
 async fn s3_files(s3: &crate::s3::S3Backend, root: &str, rel: &str) -> Result<Vec<String>> {
-    use docproc_s3fs::FsError;
+    use docproc_s3fs::Error as S3Error;
     match s3.fs.read_dir(rel).await {
         Ok(entries) => Ok(entries
             .into_iter()
@@ -88,12 +88,12 @@ async fn s3_files(s3: &crate::s3::S3Backend, root: &str, rel: &str) -> Result<Ve
             .collect()),
         // On S3 a prefix exists only while a key lies below it: a root or a subdirectory
         // with no keys is empty, not missing. Only a file where the root should be is wrong.
-        Err(FsError::NotFound(_)) => match s3.fs.stat(root).await {
+        Err(S3Error::NotFound(_)) => match s3.fs.stat(root).await {
             Ok(attr) if !attr.is_dir() => Err(HostError::NotADir {
                 path: s3.locate(root).into(),
             }
             .into()),
-            Ok(_) | Err(FsError::NotFound(_)) => Ok(Vec::new()),
+            Ok(_) | Err(S3Error::NotFound(_)) => Ok(Vec::new()),
             Err(e) => Err(e).with_context(|| s3.locate(root)),
         },
         Err(e) => Err(e).with_context(|| format!("{}: cannot list", s3.locate(rel))),

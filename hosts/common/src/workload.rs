@@ -15,24 +15,15 @@ use crate::report::{Report, RunReport, S3Usage};
 use crate::runtime::Runtime;
 use crate::s3::MetricsSnapshot;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    pub index: u32,
-    pub count: u32,
-}
+pub use docproc_core::shard::Shard;
 
-impl Shard {
-    pub const ALL: Shard = Shard { index: 0, count: 1 };
-
-    pub fn check(self) -> Result<Shard, HostError> {
-        if self.count == 0 || self.index >= self.count {
-            return Err(HostError::BadShard {
-                index: self.index,
-                count: self.count,
-            });
-        }
-        Ok(self)
-    }
+/// `shard` if it names one of its count's shards, else the error a user gets for it.
+pub fn check_shard(shard: Shard) -> Result<Shard, HostError> {
+    shard.validate().map_err(|_| HostError::BadShard {
+        index: shard.index,
+        count: shard.count,
+    })?;
+    Ok(shard)
 }
 
 /// A workload with its options. Paths are relative to the backend's root.
@@ -171,7 +162,7 @@ impl Job {
 /// uploads settling). Stopping is a crash as far as the documents go: each is in `inbox/`
 /// or fully in `processed/`, and a rerun finishes the job.
 pub async fn run(rt: &Runtime, backend: &Backend, job: &Job, shard: Shard) -> Result<RunReport> {
-    let shard = shard.check()?;
+    let shard = check_shard(shard)?;
     within_limit(rt, backend, run_instance(rt, backend, job, shard)).await
 }
 
@@ -313,7 +304,7 @@ pub async fn run_sharded(
         on_shard(&report);
         return Ok(report);
     }
-    Shard { index: 0, count }.check()?;
+    check_shard(Shard { index: 0, count })?;
     // One limit for the whole run: shards waiting for a permit spend it too.
     let (limit_rt, limit_backend) = (rt.clone(), backend.clone());
     let shards = async move {

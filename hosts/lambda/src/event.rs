@@ -155,11 +155,10 @@ impl Event {
                 shard_index,
             ),
         };
-        Shard {
+        docproc_host::check_shard(Shard {
             index: only.unwrap_or(0),
             count,
-        }
-        .check()
+        })
         .map_err(|e| format!("bad event: {e}"))?;
         Ok(Plan::Run { job, count, only })
     }

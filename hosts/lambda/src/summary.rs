@@ -6,7 +6,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
 use docproc_host::Backend;
-use docproc_s3fs::{CreateMode, FsError};
+use docproc_s3fs::{CreateMode, Error as S3Error};
 
 pub const DIR: &str = "reports";
 
@@ -61,7 +61,7 @@ pub async fn write(backend: &Backend, key: &str, body: &[u8]) -> Result<()> {
         }
         Backend::S3(s3) => {
             match s3.fs.mkdir(dir).await {
-                Ok(()) | Err(FsError::Exists(_)) => {}
+                Ok(()) | Err(S3Error::Exists(_)) => {}
                 Err(e) => return Err(e).with_context(|| s3.locate(dir)),
             }
             let mut w = s3

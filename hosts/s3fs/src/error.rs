@@ -1,9 +1,9 @@
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 
-/// Errors in file terms. S3 failures become [`FsError::Io`], naming the key and the S3 error
+/// Errors in file terms. S3 failures become [`Error::Io`], naming the key and the S3 error
 /// code so a log line is enough to find the object; credentials never reach these messages.
 #[derive(Debug, thiserror::Error)]
-pub enum FsError {
+pub enum Error {
     #[error("not found: {0}")]
     NotFound(String),
     #[error("already exists: {0}")]
@@ -30,9 +30,9 @@ pub enum FsError {
     Io { key: String, message: String },
 }
 
-impl FsError {
-    pub(crate) fn io(key: &str, message: impl Into<String>) -> FsError {
-        FsError::Io {
+impl Error {
+    pub(crate) fn io(key: &str, message: impl Into<String>) -> Error {
+        Error::Io {
             key: key.to_owned(),
             message: message.into(),
         }
@@ -88,7 +88,7 @@ pub(crate) fn classify(status: Option<u16>, code: Option<&str>) -> Class {
 }
 
 /// `op` names the S3 operation so the message reads e.g. "GetObject: NoSuchKey (404): ...".
-pub(crate) fn s3_error<E>(op: &str, key: &str, err: SdkError<E>) -> FsError
+pub(crate) fn s3_error<E>(op: &str, key: &str, err: SdkError<E>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -96,7 +96,7 @@ where
     let code = err.as_service_error().and_then(|e| e.code());
     let class = classify(status, code);
     if class == Class::Missing {
-        return FsError::NotFound(key.to_owned());
+        return Error::NotFound(key.to_owned());
     }
     let message = match err.as_service_error() {
         Some(service) => {
@@ -115,19 +115,19 @@ where
     let key = key.to_owned();
     match class {
         Class::Missing => unreachable!("answered above"),
-        Class::Denied | Class::Unservable => FsError::Denied { key, message },
-        Class::TooLong => FsError::NameTooLong(key),
-        Class::Failed => FsError::Io { key, message },
+        Class::Denied | Class::Unservable => Error::Denied { key, message },
+        Class::TooLong => Error::NameTooLong(key),
+        Class::Failed => Error::Io { key, message },
     }
 }
 
 /// A failed upload; with `If-None-Match: *` a lost race means the key exists.
-pub(crate) fn write_error<E>(op: &str, key: &str, exclusive: bool, err: SdkError<E>) -> FsError
+pub(crate) fn write_error<E>(op: &str, key: &str, exclusive: bool, err: SdkError<E>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     if exclusive && is_precondition_failed(&err) {
-        FsError::Exists(key.to_owned())
+        Error::Exists(key.to_owned())
     } else {
         s3_error(op, key, err)
     }

@@ -49,7 +49,7 @@ use std::time::{Duration, Instant};
 
 pub use client::{S3_TIMEOUTS, S3Timeouts, client_from_env, http_client};
 pub use clock::StoreClock;
-pub use error::FsError;
+pub use error::Error;
 pub use metrics::MetricsSnapshot;
 pub use prefetch::Reader;
 pub use s3::list::url_decode;
@@ -148,9 +148,9 @@ impl Inner {
     }
 
     /// A key about to be written must be one a listing would show again.
-    fn new_key(&self, key: &str) -> Result<String, FsError> {
+    fn new_key(&self, key: &str) -> Result<String, Error> {
         if key.len() > path::MAX_KEY_LEN {
-            return Err(FsError::NameTooLong(format!(
+            return Err(Error::NameTooLong(format!(
                 "{key}: {} bytes, over S3's 1,024",
                 key.len()
             )));
@@ -208,7 +208,7 @@ impl S3Fs {
 
     /// From the cache when a listing or lookup already saw `path`; otherwise HEAD of the
     /// key, then a one-key LIST of "path/" to find a directory.
-    pub async fn stat(&self, path: &str) -> Result<Attr, FsError> {
+    pub async fn stat(&self, path: &str) -> Result<Attr, Error> {
         self.inner.stat(path, superblock::Expect::Any).await
     }
 
@@ -216,14 +216,14 @@ impl S3Fs {
     /// LIST at once, so a directory or a missing path costs one round trip, not two. A
     /// directory that fits in one page of that LIST is kept listed whole, for the
     /// [`S3Fs::read_dir_since`] that usually follows.
-    pub async fn stat_dir(&self, path: &str) -> Result<Attr, FsError> {
+    pub async fn stat_dir(&self, path: &str) -> Result<Attr, Error> {
         self.inner.stat(path, superblock::Expect::Dir).await
     }
 
     /// Every entry of directory `path`, sorted by name, from ListObjectsV2 (every page).
     /// Sizes and mtimes come from the listing and are cached, so a stat of an entry sends
     /// no request.
-    pub async fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, FsError> {
+    pub async fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, Error> {
         self.inner.read_dir(path, Instant::now()).await
     }
 
@@ -233,15 +233,15 @@ impl S3Fs {
         &self,
         path: &str,
         opened: Instant,
-    ) -> Result<Vec<DirEntry>, FsError> {
+    ) -> Result<Vec<DirEntry>, Error> {
         self.inner.read_dir(path, opened).await
     }
 
-    pub async fn open_read(&self, path: &str) -> Result<Reader, FsError> {
+    pub async fn open_read(&self, path: &str) -> Result<Reader, Error> {
         path::validate(path)?;
         let found = self.inner.lookup(path).await?;
         if found.attr.is_dir() {
-            return Err(FsError::IsDir(path.to_owned()));
+            return Err(Error::IsDir(path.to_owned()));
         }
         Ok(Reader::new(
             Arc::clone(&self.inner),
@@ -253,10 +253,10 @@ impl S3Fs {
 
     /// A writer for a new object at `path`; see [`CreateMode`]. The parent directory must
     /// exist. Nothing appears in S3 until [`Writer::finish`].
-    pub async fn create(&self, path: &str, mode: CreateMode) -> Result<Writer, FsError> {
+    pub async fn create(&self, path: &str, mode: CreateMode) -> Result<Writer, Error> {
         path::validate(path)?;
         if path.is_empty() {
-            return Err(FsError::IsDir(path.to_owned()));
+            return Err(Error::IsDir(path.to_owned()));
         }
         let fs = &self.inner;
         fs.require_parent_dir(path).await?;
@@ -264,7 +264,7 @@ impl S3Fs {
         // when other clients write here. `If-None-Match: *` on the upload
         // decides an exclusive create, also against a racing writer.
         if fs.cache.get(path).is_some_and(|c| c.attr.is_dir()) {
-            return Err(FsError::IsDir(path.to_owned()));
+            return Err(Error::IsDir(path.to_owned()));
         }
         let key = fs.new_key(&fs.file_key(path))?;
         Ok(Writer::new(
@@ -276,23 +276,23 @@ impl S3Fs {
     }
 
     /// Writes the zero-byte marker "path/".
-    pub async fn mkdir(&self, path: &str) -> Result<(), FsError> {
+    pub async fn mkdir(&self, path: &str) -> Result<(), Error> {
         self.inner.mkdir(path).await
     }
 
     /// Deletes the marker of an empty directory; `NotEmpty` if any other key lies below it.
-    pub async fn rmdir(&self, path: &str) -> Result<(), FsError> {
+    pub async fn rmdir(&self, path: &str) -> Result<(), Error> {
         self.inner.rmdir(path).await
     }
 
-    pub async fn unlink(&self, path: &str) -> Result<(), FsError> {
+    pub async fn unlink(&self, path: &str) -> Result<(), Error> {
         self.inner.unlink(path).await
     }
 
     /// Copy then delete; for a directory, of every key below it, which is NOT atomic (see
     /// the `rename` module). An existing destination file is replaced; an existing
     /// destination directory must be empty.
-    pub async fn rename(&self, from: &str, to: &str) -> Result<(), FsError> {
+    pub async fn rename(&self, from: &str, to: &str) -> Result<(), Error> {
         self.inner.rename(from, to).await
     }
 
@@ -327,6 +327,6 @@ mod tests {
         send_sync::<super::S3Fs>();
         send_sync::<super::Reader>();
         send_sync::<super::Writer>();
-        send_sync::<super::FsError>();
+        send_sync::<super::Error>();
     }
 }

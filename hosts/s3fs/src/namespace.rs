@@ -6,18 +6,18 @@ use bytes::Bytes;
 
 use crate::path::validate;
 use crate::superblock::Cached;
-use crate::{Attr, FsError, Inner};
+use crate::{Attr, Error, Inner};
 
 impl Inner {
-    pub(crate) async fn mkdir(&self, path: &str) -> Result<(), FsError> {
+    pub(crate) async fn mkdir(&self, path: &str) -> Result<(), Error> {
         validate(path)?;
         if path.is_empty() {
-            return Err(FsError::Exists(path.to_owned()));
+            return Err(Error::Exists(path.to_owned()));
         }
         self.require_parent_dir(path).await?;
         let _one_at_a_time = self.lookup_locks.lock(path).await;
         if self.cache.get(path).is_some() {
-            return Err(FsError::Exists(path.to_owned()));
+            return Err(Error::Exists(path.to_owned()));
         }
         // What is there first, the marker after: a file of that name is never shadowed by a
         // marker, not even for a moment. (SeaweedFS keeps one namespace for both, so a
@@ -26,7 +26,7 @@ impl Inner {
         let started = Instant::now();
         let (file, dir) = futures::future::join(self.file_at(path), self.dir_at(path)).await;
         if file?.is_some() || dir?.is_some() {
-            return Err(FsError::Exists(path.to_owned()));
+            return Err(Error::Exists(path.to_owned()));
         }
         // The exclusive create decides between hosts making it at once.
         self.put(&marker, Bytes::new(), true).await?;
@@ -43,27 +43,27 @@ impl Inner {
         }
     }
 
-    pub(crate) async fn rmdir(&self, path: &str) -> Result<(), FsError> {
+    pub(crate) async fn rmdir(&self, path: &str) -> Result<(), Error> {
         validate(path)?;
         if path.is_empty() {
-            return Err(FsError::Invalid("cannot remove the root directory".into()));
+            return Err(Error::Invalid("cannot remove the root directory".into()));
         }
         if let Some(c) = self.cache.get(path)
             && !c.attr.is_dir()
         {
-            return Err(FsError::NotDir(path.to_owned()));
+            return Err(Error::NotDir(path.to_owned()));
         }
         let marker = self.dir_prefix(path);
         // Two keys are enough to tell "only the marker" from "something else below".
         let page = self.list_page(&marker, true, None, Some(2)).await?;
         if page.is_empty() {
             return Err(match self.head(&self.file_key(path)).await? {
-                Some(_) => FsError::NotDir(path.to_owned()),
-                None => FsError::NotFound(path.to_owned()),
+                Some(_) => Error::NotDir(path.to_owned()),
+                None => Error::NotFound(path.to_owned()),
             });
         }
         if page.objects.iter().any(|o| o.key != marker) || !page.prefixes.is_empty() {
-            return Err(FsError::NotEmpty(path.to_owned()));
+            return Err(Error::NotEmpty(path.to_owned()));
         }
         self.delete(&marker).await?;
         self.cache.remove_tree(path);
@@ -71,15 +71,15 @@ impl Inner {
         Ok(())
     }
 
-    pub(crate) async fn unlink(&self, path: &str) -> Result<(), FsError> {
+    pub(crate) async fn unlink(&self, path: &str) -> Result<(), Error> {
         validate(path)?;
         if path.is_empty() {
-            return Err(FsError::IsDir(path.to_owned()));
+            return Err(Error::IsDir(path.to_owned()));
         }
         // DeleteObject succeeds for a missing key, so existence is checked first.
         let found = self.lookup(path).await?;
         if found.attr.is_dir() {
-            return Err(FsError::IsDir(path.to_owned()));
+            return Err(Error::IsDir(path.to_owned()));
         }
         self.delete(&self.file_key(path)).await?;
         self.cache.remove(path);

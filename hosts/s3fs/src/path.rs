@@ -2,7 +2,7 @@
 //! paths at all. A path is "" for the root or components joined by '/', never with a leading or
 //! trailing '/'. A file's key is `prefix + path`; a directory's prefix is `prefix + path + "/"`.
 
-use crate::FsError;
+use crate::Error;
 
 /// S3 limits keys to 1,024 bytes; longer ones only exist in S3-compatible stores.
 pub(crate) const MAX_KEY_LEN: usize = 1024;
@@ -35,18 +35,18 @@ fn name_problem(name: &str) -> Option<&'static str> {
 
 /// Callers resolve '.' and '..' themselves; this still refuses anything that could name a
 /// key outside the root or a key no listing would show.
-pub(crate) fn validate(path: &str) -> Result<(), FsError> {
+pub(crate) fn validate(path: &str) -> Result<(), Error> {
     if path.is_empty() {
         return Ok(());
     }
     for name in path.split('/') {
         if name.len() > MAX_NAME_LEN {
-            return Err(FsError::NameTooLong(format!(
+            return Err(Error::NameTooLong(format!(
                 "{path:?}: component over 255 bytes"
             )));
         }
         if let Some(problem) = name_problem(name) {
-            return Err(FsError::Invalid(format!("{path:?}: {problem}")));
+            return Err(Error::Invalid(format!("{path:?}: {problem}")));
         }
     }
     Ok(())
@@ -125,11 +125,11 @@ mod tests {
         }
         let long = "x".repeat(256);
         for bad in ["/a", "a/", "a//b", ".", "..", "a/../b", "a/./b", "a\0b"] {
-            assert!(matches!(validate(bad), Err(FsError::Invalid(_))), "{bad:?}");
+            assert!(matches!(validate(bad), Err(Error::Invalid(_))), "{bad:?}");
         }
         assert!(matches!(
             validate(&format!("a/{long}")),
-            Err(FsError::NameTooLong(_))
+            Err(Error::NameTooLong(_))
         ));
     }
 

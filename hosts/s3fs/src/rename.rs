@@ -9,24 +9,24 @@ use futures::{StreamExt, TryStreamExt};
 use crate::path::{is_within, validate};
 use crate::s3::MAX_DELETE_BATCH;
 use crate::superblock::Cached;
-use crate::{Attr, FsError, Inner};
+use crate::{Attr, Error, Inner};
 
 /// S3 refuses CopyObject above 5 GiB and parts above 5 GiB or beyond number 10,000.
 const MAX_PARTS: u64 = 10_000;
 
 impl Inner {
-    pub(crate) async fn rename(&self, from: &str, to: &str) -> Result<(), FsError> {
+    pub(crate) async fn rename(&self, from: &str, to: &str) -> Result<(), Error> {
         validate(from)?;
         validate(to)?;
         if from.is_empty() || to.is_empty() {
-            return Err(FsError::Invalid("cannot rename the root directory".into()));
+            return Err(Error::Invalid("cannot rename the root directory".into()));
         }
         let source = self.lookup(from).await?;
         if from == to {
             return Ok(());
         }
         if is_within(to, from) {
-            return Err(FsError::Invalid(format!(
+            return Err(Error::Invalid(format!(
                 "cannot move {from:?} into itself ({to:?})"
             )));
         }
@@ -42,13 +42,13 @@ impl Inner {
             self.rename_dir(from, to, target).await
         } else {
             if target.is_some_and(|t| t.attr.is_dir()) {
-                return Err(FsError::IsDir(to.to_owned()));
+                return Err(Error::IsDir(to.to_owned()));
             }
             self.rename_file(from, to, source).await
         }
     }
 
-    async fn rename_file(&self, from: &str, to: &str, source: Cached) -> Result<(), FsError> {
+    async fn rename_file(&self, from: &str, to: &str, source: Cached) -> Result<(), Error> {
         let to_key = self.new_key(&self.file_key(to))?;
         let from_key = self.file_key(from);
         // Both halves are pinned to the version that was looked up (and read): a document
@@ -76,21 +76,16 @@ impl Inner {
         Ok(())
     }
 
-    async fn rename_dir(
-        &self,
-        from: &str,
-        to: &str,
-        target: Option<Cached>,
-    ) -> Result<(), FsError> {
+    async fn rename_dir(&self, from: &str, to: &str, target: Option<Cached>) -> Result<(), Error> {
         match target {
-            Some(t) if !t.attr.is_dir() => return Err(FsError::NotDir(to.to_owned())),
+            Some(t) if !t.attr.is_dir() => return Err(Error::NotDir(to.to_owned())),
             Some(_) => {
                 let to_marker = self.dir_prefix(to);
                 let page = self.list_page(&to_marker, true, None, Some(2)).await?;
                 let only_marker =
                     page.objects.iter().all(|o| o.key == to_marker) && page.prefixes.is_empty();
                 if !only_marker {
-                    return Err(FsError::NotEmpty(to.to_owned()));
+                    return Err(Error::NotEmpty(to.to_owned()));
                 }
             }
             None => {}
@@ -148,7 +143,7 @@ impl Inner {
         to: &str,
         size: u64,
         if_match: Option<&str>,
-    ) -> Result<Option<String>, FsError> {
+    ) -> Result<Option<String>, Error> {
         if size <= self.config.multipart_copy_threshold {
             return self.copy(from, to, if_match).await;
         }

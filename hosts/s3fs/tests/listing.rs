@@ -5,7 +5,7 @@ mod common;
 use common::BucketFs as _;
 
 use common::bucket;
-use docproc_s3fs::{FsError, Kind};
+use docproc_s3fs::{Error, Kind};
 
 fn names(entries: &[docproc_s3fs::DirEntry]) -> Vec<(&str, Kind)> {
     entries
@@ -147,17 +147,14 @@ async fn nested_prefixes_and_markers() {
     let used = fs.metrics() - before;
     assert_eq!((used.head, used.get), (0, 1), "{used:?}");
 
-    assert!(matches!(
-        fs.read_dir("nope").await,
-        Err(FsError::NotFound(_))
-    ));
+    assert!(matches!(fs.read_dir("nope").await, Err(Error::NotFound(_))));
     assert!(matches!(
         fs.read_dir("top.txt").await,
-        Err(FsError::NotDir(_))
+        Err(Error::NotDir(_))
     ));
     assert!(matches!(
         fs.read_dir("a/b/c.txt").await,
-        Err(FsError::NotDir(_))
+        Err(Error::NotDir(_))
     ));
 }
 
@@ -184,10 +181,10 @@ async fn stat_without_a_listing_heads_then_lists() {
     let used = fs.metrics() - before;
     assert_eq!((used.head, used.list), (1, 1));
 
-    assert!(matches!(fs.stat("ghost").await, Err(FsError::NotFound(_))));
+    assert!(matches!(fs.stat("ghost").await, Err(Error::NotFound(_))));
     for bad in ["/abs", "a//b", "a/../b", "./a", "trailing/", "nul\0"] {
         assert!(
-            matches!(fs.stat(bad).await, Err(FsError::Invalid(_))),
+            matches!(fs.stat(bad).await, Err(Error::Invalid(_))),
             "{bad:?}"
         );
     }
@@ -212,7 +209,7 @@ async fn root_prefix_scopes_the_view() {
     );
     assert!(matches!(
         fs.stat("outside.txt").await,
-        Err(FsError::NotFound(_))
+        Err(Error::NotFound(_))
     ));
     let mut w = fs
         .create("sub/new.txt", docproc_s3fs::CreateMode::Create)

@@ -4,7 +4,7 @@ mod common;
 use common::BucketFs as _;
 
 use common::{MIB, bucket, random_bytes};
-use docproc_s3fs::{CreateMode, FsError, Kind};
+use docproc_s3fs::{CreateMode, Error, Kind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mkdir_and_rmdir() {
@@ -19,36 +19,24 @@ async fn mkdir_and_rmdir() {
     );
     assert_eq!(fs.stat("new").await.unwrap().kind, Kind::Directory);
     assert!(fs.read_dir("new").await.unwrap().is_empty());
-    assert!(matches!(fs.mkdir("new").await, Err(FsError::Exists(_))));
-    assert!(matches!(
-        fs.mkdir("full/file").await,
-        Err(FsError::Exists(_))
-    ));
-    assert!(matches!(fs.mkdir("").await, Err(FsError::Exists(_))));
-    assert!(matches!(
-        fs.mkdir("no/such").await,
-        Err(FsError::NotFound(_))
-    ));
+    assert!(matches!(fs.mkdir("new").await, Err(Error::Exists(_))));
+    assert!(matches!(fs.mkdir("full/file").await, Err(Error::Exists(_))));
+    assert!(matches!(fs.mkdir("").await, Err(Error::Exists(_))));
+    assert!(matches!(fs.mkdir("no/such").await, Err(Error::NotFound(_))));
     fs.mkdir("new/sub").await.unwrap();
     // A directory that exists through its keys alone exists.
-    assert!(matches!(fs.mkdir("full").await, Err(FsError::Exists(_))));
+    assert!(matches!(fs.mkdir("full").await, Err(Error::Exists(_))));
 
-    assert!(matches!(fs.rmdir("new").await, Err(FsError::NotEmpty(_))));
-    assert!(matches!(fs.rmdir("full").await, Err(FsError::NotEmpty(_))));
-    assert!(matches!(
-        fs.rmdir("full/file").await,
-        Err(FsError::NotDir(_))
-    ));
-    assert!(matches!(fs.rmdir("ghost").await, Err(FsError::NotFound(_))));
-    assert!(matches!(fs.rmdir("").await, Err(FsError::Invalid(_))));
+    assert!(matches!(fs.rmdir("new").await, Err(Error::NotEmpty(_))));
+    assert!(matches!(fs.rmdir("full").await, Err(Error::NotEmpty(_))));
+    assert!(matches!(fs.rmdir("full/file").await, Err(Error::NotDir(_))));
+    assert!(matches!(fs.rmdir("ghost").await, Err(Error::NotFound(_))));
+    assert!(matches!(fs.rmdir("").await, Err(Error::Invalid(_))));
 
     fs.rmdir("new/sub").await.unwrap();
     fs.rmdir("new").await.unwrap();
-    assert!(matches!(fs.stat("new").await, Err(FsError::NotFound(_))));
-    assert!(matches!(
-        fs.read_dir("new").await,
-        Err(FsError::NotFound(_))
-    ));
+    assert!(matches!(fs.stat("new").await, Err(Error::NotFound(_))));
+    assert!(matches!(fs.read_dir("new").await, Err(Error::NotFound(_))));
     assert_eq!(b.keys().await, ["full/file"]);
 }
 
@@ -63,7 +51,7 @@ async fn concurrent_mkdirs_of_one_path_send_one_put() {
     let created = results.iter().filter(|r| r.is_ok()).count();
     let existed = results
         .iter()
-        .filter(|r| matches!(r, Err(FsError::Exists(_))))
+        .filter(|r| matches!(r, Err(Error::Exists(_))))
         .count();
     assert_eq!((created, existed), (1, 7), "{results:?}");
     assert_eq!((fs.metrics() - before).put, 1);
@@ -79,9 +67,9 @@ async fn unlink_keeps_the_cache_right() {
     assert_eq!(fs.read_dir("d").await.unwrap().len(), 2);
 
     fs.unlink("d/a").await.unwrap();
-    assert!(matches!(fs.stat("d/a").await, Err(FsError::NotFound(_))));
-    assert!(matches!(fs.unlink("d/a").await, Err(FsError::NotFound(_))));
-    assert!(matches!(fs.unlink("d").await, Err(FsError::IsDir(_))));
+    assert!(matches!(fs.stat("d/a").await, Err(Error::NotFound(_))));
+    assert!(matches!(fs.unlink("d/a").await, Err(Error::NotFound(_))));
+    assert!(matches!(fs.unlink("d").await, Err(Error::IsDir(_))));
     assert_eq!(b.keys().await, ["d/b"]);
 
     // On S3 the last key of a directory without a marker takes the directory with it;
@@ -89,7 +77,7 @@ async fn unlink_keeps_the_cache_right() {
     fs.unlink("d/b").await.unwrap();
     let root = fs.read_dir("").await.unwrap();
     match fs.stat("d").await {
-        Err(FsError::NotFound(_)) => assert!(root.is_empty(), "{root:?}"),
+        Err(Error::NotFound(_)) => assert!(root.is_empty(), "{root:?}"),
         Ok(attr) => {
             assert_eq!(attr.kind, Kind::Directory);
             assert_eq!(root.len(), 1);
@@ -121,7 +109,7 @@ async fn rename_a_file() {
     assert_eq!(b.get("src/a.txt").await, None);
     assert!(matches!(
         fs.stat("src/a.txt").await,
-        Err(FsError::NotFound(_))
+        Err(Error::NotFound(_))
     ));
     assert_eq!(fs.stat("dst/b.txt").await.unwrap().size, 9);
 
@@ -140,15 +128,15 @@ async fn rename_a_file() {
 
     assert!(matches!(
         fs.rename("dst/old.txt", "dst/sub").await,
-        Err(FsError::IsDir(_))
+        Err(Error::IsDir(_))
     ));
     assert!(matches!(
         fs.rename("ghost", "dst/g").await,
-        Err(FsError::NotFound(_))
+        Err(Error::NotFound(_))
     ));
     assert!(matches!(
         fs.rename("dst/old.txt", "nowhere/x").await,
-        Err(FsError::NotFound(_))
+        Err(Error::NotFound(_))
     ));
 }
 
@@ -185,7 +173,7 @@ async fn moves_into_a_listed_directory_send_only_copy_and_delete() {
     // The listing also knows what is there: a directory still refuses a file.
     assert!(matches!(
         fs.rename("processed/a", "processed/sub").await,
-        Err(FsError::IsDir(_))
+        Err(Error::IsDir(_))
     ));
 }
 
@@ -220,10 +208,10 @@ async fn rename_a_directory() {
         b.get("other/moved/sub/deep/c.txt").await.unwrap(),
         b"tree/sub/deep/c.txt"
     );
-    assert!(matches!(fs.stat("tree").await, Err(FsError::NotFound(_))));
+    assert!(matches!(fs.stat("tree").await, Err(Error::NotFound(_))));
     assert!(matches!(
         fs.stat("tree/a.txt").await,
-        Err(FsError::NotFound(_))
+        Err(Error::NotFound(_))
     ));
     assert_eq!(
         fs.read_dir("other/moved")
@@ -241,15 +229,15 @@ async fn rename_a_directory() {
 
     assert!(matches!(
         fs.rename("other", "other/moved/inside").await,
-        Err(FsError::Invalid(_))
+        Err(Error::Invalid(_))
     ));
     assert!(matches!(
         fs.rename("other/moved", "file").await,
-        Err(FsError::NotDir(_))
+        Err(Error::NotDir(_))
     ));
     assert!(matches!(
         fs.rename("other/moved/sub", "other").await,
-        Err(FsError::NotEmpty(_))
+        Err(Error::NotEmpty(_))
     ));
 }
 

@@ -7,7 +7,7 @@ use common::BucketFs as _;
 use std::time::Instant;
 
 use common::{MIB, bucket, random_bytes};
-use docproc_s3fs::FsError;
+use docproc_s3fs::Error;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sequential_read_of_64_mib_through_parallel_ranges_round_trips() {
@@ -125,15 +125,12 @@ async fn open_read_errors() {
     let b = bucket("open-errors").await;
     b.put("d/f", b"x".to_vec()).await;
     let fs = b.fs();
-    assert!(matches!(fs.open_read("d").await, Err(FsError::IsDir(_))));
-    assert!(matches!(fs.open_read("").await, Err(FsError::IsDir(_))));
-    assert!(matches!(
-        fs.open_read("d/g").await,
-        Err(FsError::NotFound(_))
-    ));
+    assert!(matches!(fs.open_read("d").await, Err(Error::IsDir(_))));
+    assert!(matches!(fs.open_read("").await, Err(Error::IsDir(_))));
+    assert!(matches!(fs.open_read("d/g").await, Err(Error::NotFound(_))));
     assert!(matches!(
         fs.open_read("d/../f").await,
-        Err(FsError::Invalid(_))
+        Err(Error::Invalid(_))
     ));
 }
 
@@ -145,7 +142,7 @@ async fn reader_fails_loudly_if_the_object_changes_under_it() {
     let mut reader = fs.open_read("c.bin").await.unwrap();
     b.put("c.bin", random_bytes(3 * MIB, 2)).await;
     match reader.read(0, 10).await {
-        Err(FsError::Io { key, message }) => {
+        Err(Error::Io { key, message }) => {
             assert_eq!(key, "c.bin");
             assert!(
                 message.contains("412") || message.contains("changed"),

@@ -7,7 +7,7 @@ use common::BucketFs as _;
 use std::time::{Duration, Instant};
 
 use common::{MIB, bucket, random_bytes};
-use docproc_s3fs::{CreateMode, FsError, Kind};
+use docproc_s3fs::{CreateMode, Error, Kind};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn multipart_write_of_20_mib_round_trips() {
@@ -109,7 +109,7 @@ async fn writes_inside_the_buffer_are_fine_before_it_is_not() {
         .unwrap();
     assert!(matches!(
         w.write(10, b"too late").await,
-        Err(FsError::Unsupported(_))
+        Err(Error::Unsupported(_))
     ));
     w.finish().await.unwrap();
     assert_eq!(b.get("g").await.unwrap().len(), 6 * MIB);
@@ -124,19 +124,19 @@ async fn exclusive_create_refuses_an_existing_key() {
     // Unknown to the cache: the conditional upload refuses it, costing no lookup first.
     let mut w = fs.create("taken", CreateMode::Exclusive).await.unwrap();
     w.write(0, b"mine").await.unwrap();
-    assert!(matches!(w.finish().await, Err(FsError::Exists(_))));
+    assert!(matches!(w.finish().await, Err(Error::Exists(_))));
     assert_eq!(b.get("taken").await.unwrap(), b"old");
     fs.read_dir("").await.unwrap();
     assert!(matches!(
         fs.create("dir", CreateMode::Exclusive).await,
-        Err(FsError::IsDir(_))
+        Err(Error::IsDir(_))
     ));
 
     // Enforced by the upload itself when someone else wins the race.
     let mut w = fs.create("raced", CreateMode::Exclusive).await.unwrap();
     w.write(0, b"mine").await.unwrap();
     b.put("raced", b"theirs".to_vec()).await;
-    assert!(matches!(w.finish().await, Err(FsError::Exists(_))));
+    assert!(matches!(w.finish().await, Err(Error::Exists(_))));
     assert_eq!(b.get("raced").await.unwrap(), b"theirs");
 
     let mut w = fs.create("fresh", CreateMode::Exclusive).await.unwrap();
@@ -153,7 +153,7 @@ async fn exclusive_multipart_upload_loses_the_race_without_a_trace() {
     w.write(0, &random_bytes(11 * MIB, 5)).await.unwrap();
     b.put("raced", b"theirs".to_vec()).await;
     let result = w.finish().await;
-    assert!(matches!(result, Err(FsError::Exists(_))), "{result:?}");
+    assert!(matches!(result, Err(Error::Exists(_))), "{result:?}");
     assert_eq!(b.get("raced").await.unwrap(), b"theirs");
     assert_eq!(fs.metrics().abort_multipart, 1);
     assert_eq!(b.multipart_uploads().await, 0);
@@ -183,16 +183,13 @@ async fn failed_upload_leaves_no_partial_object() {
         .await
         .unwrap();
     let result = w.finish().await;
-    assert!(matches!(result, Err(FsError::Io { .. })), "{result:?}");
-    if let Err(FsError::Io { key, message }) = &result {
+    assert!(matches!(result, Err(Error::Io { .. })), "{result:?}");
+    if let Err(Error::Io { key, message }) = &result {
         assert_eq!(key, "partial");
         assert!(!message.contains(&common::server().secret_key));
     }
     assert_eq!(b.get("partial").await, None);
-    assert!(matches!(
-        fs.stat("partial").await,
-        Err(FsError::NotFound(_))
-    ));
+    assert!(matches!(fs.stat("partial").await, Err(Error::NotFound(_))));
     assert_eq!(b.multipart_uploads().await, 0);
 }
 
@@ -221,15 +218,15 @@ async fn create_needs_an_existing_parent_directory() {
     let fs = b.fs();
     assert!(matches!(
         fs.create("missing/f", CreateMode::Create).await,
-        Err(FsError::NotFound(_))
+        Err(Error::NotFound(_))
     ));
     assert!(matches!(
         fs.create("file/f", CreateMode::Create).await,
-        Err(FsError::NotDir(_))
+        Err(Error::NotDir(_))
     ));
     assert!(matches!(
         fs.create("", CreateMode::Create).await,
-        Err(FsError::IsDir(_))
+        Err(Error::IsDir(_))
     ));
     let mut w = fs.create("dir/f", CreateMode::Create).await.unwrap();
     w.write(0, b"ok").await.unwrap();

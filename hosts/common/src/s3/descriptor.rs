@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use docproc_s3fs::{FsError as S3Error, Reader, S3Fs, Writer};
+use docproc_s3fs::{Error as S3Error, Reader, S3Fs, Writer};
 use tokio::sync::Mutex;
 
 use super::bindings::wasi::filesystem::types::DirectoryEntry;

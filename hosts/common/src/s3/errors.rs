@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use docproc_s3fs::FsError as S3Error;
+use docproc_s3fs::Error as S3Error;
 use wasmtime::component::ResourceTableError;
 
 use super::bindings::wasi::filesystem::types::ErrorCode;

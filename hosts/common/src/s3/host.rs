@@ -7,7 +7,7 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 
-use docproc_s3fs::{Attr, FsError as S3Error, Kind, S3Fs};
+use docproc_s3fs::{Attr, Error as S3Error, Kind, S3Fs};
 use tokio::sync::Mutex;
 use wasmtime::component::Resource;
 use wasmtime_wasi::p2::bindings::clocks::wall_clock::Datetime;

@@ -160,7 +160,7 @@ pub struct S3State {
     pub(crate) cap: MemoryCap,
     /// Uploads of files the guest closed without syncing; awaited before
     /// the run reports success.
-    closing: Vec<JoinHandle<Result<(), docproc_s3fs::FsError>>>,
+    closing: Vec<JoinHandle<Result<(), docproc_s3fs::Error>>>,
     /// S3 failures the guest saw only as error codes.
     pub(crate) noted: errors::Noted,
 }

@@ -42,7 +42,7 @@ impl S3InputStream {
         }
     }
 
-    async fn fetch(&mut self) -> Result<Bytes, docproc_s3fs::FsError> {
+    async fn fetch(&mut self) -> Result<Bytes, docproc_s3fs::Error> {
         Ok(self.file.read(&self.fs, self.next, CHUNK).await?.0)
     }
 }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 
 use crate::memory::Reservation;
-use crate::{FsError, Inner};
+use crate::{Error, Inner};
 use part::{Part, Source};
 
 pub struct Reader {
@@ -55,7 +55,7 @@ impl Reader {
     }
 
     /// Up to `len` bytes at `offset`; fewer only at the end of the object, empty at or past it.
-    pub async fn read(&mut self, offset: u64, len: usize) -> Result<Bytes, FsError> {
+    pub async fn read(&mut self, offset: u64, len: usize) -> Result<Bytes, Error> {
         if offset >= self.size || len == 0 {
             return Ok(Bytes::new());
         }
@@ -77,7 +77,7 @@ impl Reader {
         Ok(data)
     }
 
-    async fn read_whole(&mut self, offset: u64, end: u64) -> Result<Bytes, FsError> {
+    async fn read_whole(&mut self, offset: u64, end: u64) -> Result<Bytes, Error> {
         if self.whole.is_none() {
             let memory = self
                 .source
@@ -91,7 +91,7 @@ impl Reader {
         Ok(data.slice(offset as usize..end as usize))
     }
 
-    async fn read_direct(&self, offset: u64, end: u64) -> Result<Bytes, FsError> {
+    async fn read_direct(&self, offset: u64, end: u64) -> Result<Bytes, Error> {
         let _memory = self
             .source
             .fs
@@ -100,12 +100,12 @@ impl Reader {
         self.fetch(offset, end).await
     }
 
-    async fn fetch(&self, start: u64, end: u64) -> Result<Bytes, FsError> {
+    async fn fetch(&self, start: u64, end: u64) -> Result<Bytes, Error> {
         let s = &self.source;
         s.fs.get_range(&s.key, start, end, s.etag.as_deref()).await
     }
 
-    async fn read_streaming(&mut self, offset: u64, end: u64) -> Result<Bytes, FsError> {
+    async fn read_streaming(&mut self, offset: u64, end: u64) -> Result<Bytes, Error> {
         let concurrency = self.source.fs.config.read_concurrency;
         let stream = self.stream.get_or_insert_with(|| Stream {
             parts: VecDeque::new(),

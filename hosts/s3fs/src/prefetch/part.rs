@@ -6,7 +6,7 @@ use bytes::Bytes;
 use tokio::task::JoinHandle;
 
 use crate::memory::Reservation;
-use crate::{FsError, Inner};
+use crate::{Error, Inner};
 
 pub(super) struct Part {
     pub start: u64,
@@ -16,7 +16,7 @@ pub(super) struct Part {
 }
 
 enum State {
-    Fetching(JoinHandle<Result<Bytes, FsError>>),
+    Fetching(JoinHandle<Result<Bytes, Error>>),
     Ready(Bytes),
 }
 
@@ -45,11 +45,11 @@ impl Part {
         }
     }
 
-    pub async fn data(&mut self, key: &str) -> Result<Bytes, FsError> {
+    pub async fn data(&mut self, key: &str) -> Result<Bytes, Error> {
         if let State::Fetching(task) = &mut self.state {
             let data = task
                 .await
-                .map_err(|err| FsError::io(key, format!("GetObject: prefetch task: {err}")))??;
+                .map_err(|err| Error::io(key, format!("GetObject: prefetch task: {err}")))??;
             self.state = State::Ready(data);
         }
         match &self.state {

@@ -6,7 +6,7 @@ use aws_sdk_s3::types::EncodingType;
 
 use super::{size_of, system_time};
 use crate::error::s3_error;
-use crate::{FsError, Inner};
+use crate::{Error, Inner};
 
 #[derive(Debug, Clone)]
 pub(crate) struct ListedObject {
@@ -75,7 +75,7 @@ impl Inner {
         delimited: bool,
         token: Option<String>,
         max_keys: Option<i32>,
-    ) -> Result<ListPage, FsError> {
+    ) -> Result<ListPage, Error> {
         let _req = self
             .metrics
             .start(&self.metrics.list, "ListObjectsV2", prefix);

@@ -1,5 +1,5 @@
 //! Every S3 request this crate sends, each counted in [`Metrics`] and each failure turned
-//! into an [`FsError`] naming the key. Keys here are full keys (root prefix included).
+//! into an [`Error`] naming the key. Keys here are full keys (root prefix included).
 
 pub(crate) mod list;
 mod multipart;
@@ -13,7 +13,7 @@ use bytes::Bytes;
 use crate::error::{is_not_found, is_precondition_failed, s3_error, write_error};
 use crate::metrics::Metrics;
 use crate::path::encode_copy_source;
-use crate::{FsError, Inner};
+use crate::{Error, Inner};
 
 pub(crate) use list::{ListPage, ListedObject};
 
@@ -39,10 +39,10 @@ pub(crate) fn size_of(len: Option<i64>) -> u64 {
 const BODY_ATTEMPTS: u32 = 5;
 
 /// A response body that broke off: worth asking again.
-struct BodyError(FsError);
+struct BodyError(Error);
 
 impl Inner {
-    pub(crate) async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, FsError> {
+    pub(crate) async fn head(&self, key: &str) -> Result<Option<ObjectMeta>, Error> {
         let _req = self.metrics.start(&self.metrics.head, "HeadObject", key);
         match self
             .client
@@ -62,14 +62,14 @@ impl Inner {
                 // AWS answers 403, not 404, for a missing key to a caller that may not list
                 // the bucket as a whole, as a role scoped by s3:prefix may not. A listing
                 // under the key, which such a role may send, tells what is there.
-                FsError::Denied { .. } => self.listed(key).await,
+                Error::Denied { .. } => self.listed(key).await,
                 e => Err(e),
             },
         }
     }
 
     /// What a listing says of exactly `key`.
-    async fn listed(&self, key: &str) -> Result<Option<ObjectMeta>, FsError> {
+    async fn listed(&self, key: &str) -> Result<Option<ObjectMeta>, Error> {
         let page = self.list_page(key, true, None, Some(1)).await?;
         Ok(page
             .objects
@@ -93,7 +93,7 @@ impl Inner {
         start: u64,
         end: u64,
         etag: Option<&str>,
-    ) -> Result<Bytes, FsError> {
+    ) -> Result<Bytes, Error> {
         let mut delay = std::time::Duration::from_millis(100);
         let mut attempt = 1;
         loop {
@@ -116,7 +116,7 @@ impl Inner {
         start: u64,
         end: u64,
         etag: Option<&str>,
-    ) -> Result<Result<Bytes, FsError>, BodyError> {
+    ) -> Result<Result<Bytes, Error>, BodyError> {
         debug_assert!(start < end);
         let _req = self.metrics.start(&self.metrics.get, "GetObject", key);
         let out = self
@@ -131,7 +131,7 @@ impl Inner {
         let out = match out {
             Ok(out) => out,
             Err(err) if is_precondition_failed(&err) => {
-                return Ok(Err(FsError::io(
+                return Ok(Err(Error::io(
                     key,
                     "GetObject: PreconditionFailed (412): object changed since it was opened",
                 )));
@@ -143,17 +143,17 @@ impl Inner {
         let data = tokio::time::timeout(read, out.body.collect())
             .await
             .map_err(|_| {
-                BodyError(FsError::io(
+                BodyError(Error::io(
                     key,
                     format!("GetObject: body not received within {read:?}"),
                 ))
             })?
-            .map_err(|err| BodyError(FsError::io(key, format!("GetObject: reading body: {err}"))))?
+            .map_err(|err| BodyError(Error::io(key, format!("GetObject: reading body: {err}"))))?
             .into_bytes();
         Metrics::add(&self.metrics.bytes_read, data.len() as u64);
         let expected = end - start;
         if data.len() as u64 != expected {
-            return Err(BodyError(FsError::io(
+            return Err(BodyError(Error::io(
                 key,
                 format!(
                     "GetObject: asked for {expected} bytes at {start}, got {}",
@@ -170,7 +170,7 @@ impl Inner {
         key: &str,
         body: Bytes,
         exclusive: bool,
-    ) -> Result<Option<String>, FsError> {
+    ) -> Result<Option<String>, Error> {
         let _req = self.metrics.start(&self.metrics.put, "PutObject", key);
         let len = body.len() as u64;
         let out = self
@@ -189,7 +189,7 @@ impl Inner {
 
     /// Deletes `key` only while it is still version `etag`: `false` when it was replaced
     /// since, and so kept.
-    pub(crate) async fn delete_if_match(&self, key: &str, etag: &str) -> Result<bool, FsError> {
+    pub(crate) async fn delete_if_match(&self, key: &str, etag: &str) -> Result<bool, Error> {
         let _req = self
             .metrics
             .start(&self.metrics.delete, "DeleteObject", key);
@@ -208,7 +208,7 @@ impl Inner {
         }
     }
 
-    pub(crate) async fn delete(&self, key: &str) -> Result<(), FsError> {
+    pub(crate) async fn delete(&self, key: &str) -> Result<(), Error> {
         let _req = self
             .metrics
             .start(&self.metrics.delete, "DeleteObject", key);
@@ -224,7 +224,7 @@ impl Inner {
 
     /// Deletes up to [`MAX_DELETE_BATCH`] keys in one request; any key S3 reports as not
     /// deleted fails the call.
-    pub(crate) async fn delete_batch(&self, keys: &[String]) -> Result<(), FsError> {
+    pub(crate) async fn delete_batch(&self, keys: &[String]) -> Result<(), Error> {
         let Some(first) = keys.first() else {
             return Ok(());
         };
@@ -238,12 +238,12 @@ impl Inner {
             .iter()
             .map(|k| ObjectIdentifier::builder().key(k).build())
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|err| FsError::io(first, format!("DeleteObjects: {err}")))?;
+            .map_err(|err| Error::io(first, format!("DeleteObjects: {err}")))?;
         let delete = Delete::builder()
             .set_objects(Some(objects))
             .quiet(true)
             .build()
-            .map_err(|err| FsError::io(first, format!("DeleteObjects: {err}")))?;
+            .map_err(|err| Error::io(first, format!("DeleteObjects: {err}")))?;
         let out = self
             .client
             .delete_objects()
@@ -254,7 +254,7 @@ impl Inner {
             .map_err(|err| s3_error("DeleteObjects", first, err))?;
         if let Some(err) = out.errors().first() {
             let key = err.key().unwrap_or(first);
-            return Err(FsError::io(
+            return Err(Error::io(
                 key,
                 format!(
                     "DeleteObjects: {}: {}",
@@ -273,7 +273,7 @@ impl Inner {
         from: &str,
         to: &str,
         if_match: Option<&str>,
-    ) -> Result<Option<String>, FsError> {
+    ) -> Result<Option<String>, Error> {
         let _req = self.metrics.start(&self.metrics.copy, "CopyObject", to);
         let out = self
             .client
@@ -294,12 +294,12 @@ impl Inner {
 
 /// A copy pinned to a version whose source was replaced since fails with 412: for the caller
 /// the version it read is gone.
-pub(crate) fn copy_error<E>(op: &str, from: &str, err: aws_sdk_s3::error::SdkError<E>) -> FsError
+pub(crate) fn copy_error<E>(op: &str, from: &str, err: aws_sdk_s3::error::SdkError<E>) -> Error
 where
     E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
 {
     if crate::error::status(&err) == Some(412) {
-        return FsError::NotFound(from.to_owned());
+        return Error::NotFound(from.to_owned());
     }
     s3_error(op, from, err)
 }

@@ -7,10 +7,10 @@ use bytes::Bytes;
 use crate::error::{s3_error, write_error};
 use crate::metrics::Metrics;
 use crate::path::encode_copy_source;
-use crate::{FsError, Inner};
+use crate::{Error, Inner};
 
 impl Inner {
-    pub(crate) async fn create_multipart(&self, key: &str) -> Result<String, FsError> {
+    pub(crate) async fn create_multipart(&self, key: &str) -> Result<String, Error> {
         let _req = self
             .metrics
             .start(&self.metrics.create_multipart, "CreateMultipartUpload", key);
@@ -24,7 +24,7 @@ impl Inner {
             .map_err(|err| s3_error("CreateMultipartUpload", key, err))?;
         out.upload_id()
             .map(str::to_owned)
-            .ok_or_else(|| FsError::io(key, "CreateMultipartUpload: no upload id in the answer"))
+            .ok_or_else(|| Error::io(key, "CreateMultipartUpload: no upload id in the answer"))
     }
 
     pub(crate) async fn upload_part(
@@ -33,7 +33,7 @@ impl Inner {
         upload_id: &str,
         part_number: i32,
         body: Bytes,
-    ) -> Result<CompletedPart, FsError> {
+    ) -> Result<CompletedPart, Error> {
         let _req = self
             .metrics
             .start(&self.metrics.upload_part, "UploadPart", key);
@@ -65,7 +65,7 @@ impl Inner {
         part_number: i32,
         (start, end): (u64, u64),
         if_match: Option<&str>,
-    ) -> Result<CompletedPart, FsError> {
+    ) -> Result<CompletedPart, Error> {
         let _req = self.metrics.start(&self.metrics.copy, "UploadPartCopy", to);
         let out = self
             .client
@@ -98,7 +98,7 @@ impl Inner {
         upload_id: &str,
         parts: Vec<CompletedPart>,
         exclusive: bool,
-    ) -> Result<Option<String>, FsError> {
+    ) -> Result<Option<String>, Error> {
         let _req = self.metrics.start(
             &self.metrics.complete_multipart,
             "CompleteMultipartUpload",
@@ -122,7 +122,7 @@ impl Inner {
         Ok(out.e_tag().map(str::to_owned))
     }
 
-    pub(crate) async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), FsError> {
+    pub(crate) async fn abort_multipart(&self, key: &str, upload_id: &str) -> Result<(), Error> {
         let _req = self
             .metrics
             .start(&self.metrics.abort_multipart, "AbortMultipartUpload", key);

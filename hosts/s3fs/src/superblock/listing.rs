@@ -6,7 +6,7 @@ use std::time::Instant;
 use super::Cached;
 use crate::path::{join, unmappable_key, validate};
 use crate::s3::{ListPage, ListedObject};
-use crate::{Attr, DirEntry, FsError, Inner};
+use crate::{Attr, DirEntry, Error, Inner};
 
 #[derive(Default)]
 struct Listing {
@@ -25,12 +25,12 @@ impl Inner {
         &self,
         path: &str,
         asked: Instant,
-    ) -> Result<Vec<DirEntry>, FsError> {
+    ) -> Result<Vec<DirEntry>, Error> {
         validate(path)?;
         if let Some(c) = self.cache.get(path)
             && !c.attr.is_dir()
         {
-            return Err(FsError::NotDir(path.to_owned()));
+            return Err(Error::NotDir(path.to_owned()));
         }
         // Instances sharing this S3Fs list the same directories at the same moment: one
         // listing at a time per directory.
@@ -56,8 +56,8 @@ impl Inner {
         if !listing.anything && !path.is_empty() {
             self.cache.remove_tree(path);
             return Err(match self.head(&self.file_key(path)).await? {
-                Some(_) => FsError::NotDir(path.to_owned()),
-                None => FsError::NotFound(path.to_owned()),
+                Some(_) => Error::NotDir(path.to_owned()),
+                None => Error::NotFound(path.to_owned()),
             });
         }
         Ok(self.keep_listing(path, listing, started))
@@ -154,7 +154,7 @@ impl Inner {
     }
 
     /// Every key below directory `path`, its marker included, across all pages.
-    pub(crate) async fn list_tree(&self, path: &str) -> Result<Vec<ListedObject>, FsError> {
+    pub(crate) async fn list_tree(&self, path: &str) -> Result<Vec<ListedObject>, Error> {
         let prefix = self.dir_prefix(path);
         let mut objects = Vec::new();
         let mut token = None;

@@ -4,7 +4,7 @@
 use super::Cached;
 use crate::path::{parent, validate};
 use crate::s3::ListPage;
-use crate::{Attr, FsError, Inner};
+use crate::{Attr, Error, Inner};
 
 /// What a caller expects at a path, which decides how an uncached lookup asks S3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,17 +17,17 @@ pub(crate) enum Expect {
 }
 
 impl Inner {
-    pub(crate) async fn stat(&self, path: &str, expect: Expect) -> Result<Attr, FsError> {
+    pub(crate) async fn stat(&self, path: &str, expect: Expect) -> Result<Attr, Error> {
         validate(path)?;
         self.lookup_as(path, expect).await.map(|c| c.attr)
     }
 
     /// Cached attributes of `path`, looked up in S3 when the cache does not know it.
-    pub(crate) async fn lookup(&self, path: &str) -> Result<Cached, FsError> {
+    pub(crate) async fn lookup(&self, path: &str) -> Result<Cached, Error> {
         self.lookup_as(path, Expect::Any).await
     }
 
-    async fn lookup_as(&self, path: &str, expect: Expect) -> Result<Cached, FsError> {
+    async fn lookup_as(&self, path: &str, expect: Expect) -> Result<Cached, Error> {
         if path.is_empty() {
             return Ok(Cached {
                 attr: Attr::directory(),
@@ -45,31 +45,31 @@ impl Inner {
             return Ok(cached);
         }
         if self.cache.absent_since(path, asked) {
-            return Err(FsError::NotFound(path.to_owned()));
+            return Err(Error::NotFound(path.to_owned()));
         }
         let found = match expect {
             Expect::Any => self.lookup_uncached(path).await,
             Expect::Dir => self
                 .file_or_listed_dir_at(path)
                 .await?
-                .ok_or_else(|| FsError::NotFound(path.to_owned())),
+                .ok_or_else(|| Error::NotFound(path.to_owned())),
         };
-        if let Err(FsError::NotFound(_)) = &found {
+        if let Err(Error::NotFound(_)) = &found {
             self.cache.note_absent(path);
         }
         found
     }
 
-    async fn lookup_uncached(&self, path: &str) -> Result<Cached, FsError> {
+    async fn lookup_uncached(&self, path: &str) -> Result<Cached, Error> {
         if let Some(file) = self.file_at(path).await? {
             return Ok(file);
         }
         self.dir_at(path)
             .await?
-            .ok_or_else(|| FsError::NotFound(path.to_owned()))
+            .ok_or_else(|| Error::NotFound(path.to_owned()))
     }
 
-    pub(crate) async fn file_at(&self, path: &str) -> Result<Option<Cached>, FsError> {
+    pub(crate) async fn file_at(&self, path: &str) -> Result<Option<Cached>, Error> {
         let Some(meta) = self.head(&self.file_key(path)).await? else {
             return Ok(None);
         };
@@ -84,7 +84,7 @@ impl Inner {
     /// For an open with O_DIRECTORY, which a listing follows: HEAD and the first page of
     /// the listing at once. A directory that fits in that page is kept listed whole, so
     /// the readdir after the open sends nothing.
-    async fn file_or_listed_dir_at(&self, path: &str) -> Result<Option<Cached>, FsError> {
+    async fn file_or_listed_dir_at(&self, path: &str) -> Result<Option<Cached>, Error> {
         let prefix = self.dir_prefix(path);
         let started = std::time::Instant::now();
         let (file, page) = futures::future::join(
@@ -103,7 +103,7 @@ impl Inner {
         Ok(Some(dir))
     }
 
-    pub(crate) async fn dir_at(&self, path: &str) -> Result<Option<Cached>, FsError> {
+    pub(crate) async fn dir_at(&self, path: &str) -> Result<Option<Cached>, Error> {
         let prefix = self.dir_prefix(path);
         // Delimited like read_dir, so both agree on stores that keep emptied directories
         // (SeaweedFS lists one as a common prefix of its parent and as "dir/" below itself).
@@ -139,21 +139,21 @@ impl Inner {
     }
 
     /// `None` if `path` does not exist; other errors pass through.
-    pub(crate) async fn lookup_optional(&self, path: &str) -> Result<Option<Cached>, FsError> {
+    pub(crate) async fn lookup_optional(&self, path: &str) -> Result<Option<Cached>, Error> {
         match self.lookup(path).await {
             Ok(c) => Ok(Some(c)),
-            Err(FsError::NotFound(_)) => Ok(None),
+            Err(Error::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
     }
 
     /// New entries need an existing parent directory, as in any file system.
-    pub(crate) async fn require_parent_dir(&self, path: &str) -> Result<(), FsError> {
+    pub(crate) async fn require_parent_dir(&self, path: &str) -> Result<(), Error> {
         let dir = parent(path);
         match self.lookup_optional(dir).await? {
             Some(c) if c.attr.is_dir() => Ok(()),
-            Some(_) => Err(FsError::NotDir(dir.to_owned())),
-            None => Err(FsError::NotFound(dir.to_owned())),
+            Some(_) => Err(Error::NotDir(dir.to_owned())),
+            None => Err(Error::NotFound(dir.to_owned())),
         }
     }
 }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::superblock::Cached;
-use crate::{Attr, FsError, Inner};
+use crate::{Attr, Error, Inner};
 use multipart::Multipart;
 
 pub struct Writer {
@@ -58,15 +58,15 @@ impl Writer {
         self.len() == 0
     }
 
-    pub async fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), FsError> {
+    pub async fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), Error> {
         if let Some(message) = &self.failed {
-            return Err(FsError::io(
+            return Err(Error::io(
                 &self.key,
                 format!("writer failed earlier: {message}"),
             ));
         }
         if offset < self.buf_start {
-            return Err(FsError::Unsupported(format!(
+            return Err(Error::Unsupported(format!(
                 "{}: write at {offset}, but bytes before {} are already uploaded",
                 self.path, self.buf_start
             )));
@@ -78,7 +78,7 @@ impl Writer {
         result
     }
 
-    async fn write_buffered(&mut self, offset: u64, data: &[u8]) -> Result<(), FsError> {
+    async fn write_buffered(&mut self, offset: u64, data: &[u8]) -> Result<(), Error> {
         let mut gap = offset.saturating_sub(self.len());
         while gap > 0 {
             let n = gap.min(ZEROS.len() as u64) as usize;
@@ -93,7 +93,7 @@ impl Writer {
 
     /// A full buffer is uploaded only when more data arrives, so an object of exactly one
     /// part is still a single PutObject.
-    async fn append(&mut self, mut data: &[u8]) -> Result<(), FsError> {
+    async fn append(&mut self, mut data: &[u8]) -> Result<(), Error> {
         let part_size = self.fs.config.upload_part_size;
         while !data.is_empty() {
             if self.buf.len() >= part_size {
@@ -107,7 +107,7 @@ impl Writer {
         Ok(())
     }
 
-    async fn upload_buffer(&mut self) -> Result<(), FsError> {
+    async fn upload_buffer(&mut self) -> Result<(), Error> {
         if self.multipart.is_none() {
             let upload_id = self.fs.create_multipart(&self.key).await?;
             self.multipart = Some(Multipart::new(upload_id));
@@ -120,10 +120,10 @@ impl Writer {
 
     /// Puts the object in S3; it is there, whole, when this returns Ok. On error nothing is
     /// left behind: a multipart upload is aborted.
-    pub async fn finish(mut self) -> Result<(), FsError> {
+    pub async fn finish(mut self) -> Result<(), Error> {
         self.finished = true;
         if let Some(message) = &self.failed {
-            return Err(FsError::io(
+            return Err(Error::io(
                 &self.key,
                 format!("writer failed earlier: {message}"),
             ));
@@ -135,7 +135,7 @@ impl Writer {
         result
     }
 
-    async fn complete(&mut self) -> Result<(), FsError> {
+    async fn complete(&mut self) -> Result<(), Error> {
         let size = self.len();
         let etag = if self.multipart.is_none() {
             let body = Bytes::from(std::mem::take(&mut self.buf));

@@ -7,12 +7,12 @@ use aws_sdk_s3::types::CompletedPart;
 use bytes::Bytes;
 use tokio::task::JoinSet;
 
-use crate::{FsError, Inner};
+use crate::{Error, Inner};
 
 pub(super) struct Multipart {
     pub upload_id: String,
     next_part: i32,
-    in_flight: JoinSet<Result<CompletedPart, FsError>>,
+    in_flight: JoinSet<Result<CompletedPart, Error>>,
     done: Vec<CompletedPart>,
 }
 
@@ -29,9 +29,9 @@ impl Multipart {
         }
     }
 
-    pub async fn upload(&mut self, fs: &Arc<Inner>, key: &str, body: Bytes) -> Result<(), FsError> {
+    pub async fn upload(&mut self, fs: &Arc<Inner>, key: &str, body: Bytes) -> Result<(), Error> {
         if self.next_part > MAX_PART_NUMBER {
-            return Err(FsError::Unsupported(format!(
+            return Err(Error::Unsupported(format!(
                 "{key}: more than {MAX_PART_NUMBER} parts; raise upload_part_size"
             )));
         }
@@ -59,17 +59,17 @@ impl Multipart {
         Ok(())
     }
 
-    async fn collect_one(&mut self, key: &str) -> Result<(), FsError> {
+    async fn collect_one(&mut self, key: &str) -> Result<(), Error> {
         if let Some(joined) = self.in_flight.join_next().await {
             let part = joined
-                .map_err(|err| FsError::io(key, format!("UploadPart: upload task: {err}")))??;
+                .map_err(|err| Error::io(key, format!("UploadPart: upload task: {err}")))??;
             self.done.push(part);
         }
         Ok(())
     }
 
     /// Waits for every part and returns them in part-number order, as completion requires.
-    pub async fn finish_parts(&mut self, key: &str) -> Result<Vec<CompletedPart>, FsError> {
+    pub async fn finish_parts(&mut self, key: &str) -> Result<Vec<CompletedPart>, Error> {
         while !self.in_flight.is_empty() {
             self.collect_one(key).await?;
         }
