@@ -25,15 +25,26 @@ fn spawn(args: &[&str], s3: bool) -> Child {
         .unwrap()
 }
 
-/// Time a whole uninterrupted run takes, so kills land inside one. A
-/// first run fills the compiled-component cache, so it is not timed.
-fn calibrate(args: &[&str], s3: bool) -> Duration {
+/// When to kill a run so the kill lands while documents move: after the time a run over a
+/// single document takes (start-up: loading the component, connecting, listing) and before
+/// the time an uninterrupted run over them all takes. A first run fills the compiled-component
+/// cache, so it is not timed.
+fn kill_window(one: &[&str], all: &[&str], s3: bool) -> std::ops::Range<Duration> {
     let scratch = tempfile::tempdir().unwrap();
     let warm = spawn(&["walk", "--dir", scratch.path().to_str().unwrap()], false);
     assert!(warm.wait_with_output().unwrap().status.success());
-    let started = Instant::now();
-    assert!(spawn(args, s3).wait().unwrap().success());
-    started.elapsed()
+    let time = |args: &[&str]| {
+        let started = Instant::now();
+        assert!(spawn(args, s3).wait().unwrap().success());
+        started.elapsed()
+    };
+    let start_up = time(one);
+    start_up..time(all).max(start_up + Duration::from_millis(1))
+}
+
+fn kill_at(rng: &mut Rng, window: &std::ops::Range<Duration>) -> Duration {
+    let (from, to) = (window.start.as_micros(), window.end.as_micros());
+    Duration::from_micros(rng.range(from as u64, to as u64))
 }
 
 fn rerun_and_check(args: &[&str], s3: bool, before: &Layout) -> serde_json::Value {
@@ -91,10 +102,14 @@ fn assert_finished(before: &Layout, after: &Layout, docs: &[(String, String)]) {
 fn kill_9_during_process_over_a_directory_loses_nothing() {
     let docs = documents(300, 99);
     let names: Vec<String> = docs.iter().map(|(n, _)| n.clone()).collect();
-    let calib_dir = tempfile::tempdir().unwrap();
-    docproc_host::seed::seed_inbox(calib_dir.path(), 300, 99).unwrap();
-    let calib = calib_dir.path().to_str().unwrap();
-    let full = calibrate(&["process", "--dir", calib, "--claim-lease", "0"], false);
+    let (one, all) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    docproc_host::seed::seed_inbox(one.path(), 1, 99).unwrap();
+    docproc_host::seed::seed_inbox(all.path(), 300, 99).unwrap();
+    let window = kill_window(
+        &["process", "--dir", one.path().to_str().unwrap()],
+        &["process", "--dir", all.path().to_str().unwrap()],
+        false,
+    );
 
     let mut rng = Rng::new(2026);
     let mut interrupted = 0;
@@ -103,7 +118,7 @@ fn kill_9_during_process_over_a_directory_loses_nothing() {
         docproc_host::seed::seed_inbox(dir.path(), 300, 99).unwrap();
         let args = ["process", "--dir", dir.path().to_str().unwrap()];
         let mut child = spawn(&args, false);
-        std::thread::sleep(Duration::from_micros(rng.range(0, full.as_micros() as u64)));
+        std::thread::sleep(kill_at(&mut rng, &window));
         child.kill().unwrap();
         child.wait().unwrap();
 
@@ -127,34 +142,35 @@ async fn kill_9_during_process_over_s3_loses_nothing() {
     let docs = documents(120, 7);
     let names: Vec<String> = docs.iter().map(|(n, _)| n.clone()).collect();
     let b = bucket("crash-s3").await;
-    let seed = |prefix: String| {
+    let seed = |prefix: String, n: usize| {
         let b = &b;
         let docs = &docs;
         async move {
-            for (name, text) in docs {
+            for (name, text) in &docs[..n] {
                 b.put(&format!("{prefix}inbox/{name}"), text.clone().into_bytes())
                     .await;
             }
         }
     };
-    seed("calib/".into()).await;
+    seed("calib-one/".into(), 1).await;
+    seed("calib-all/".into(), docs.len()).await;
     let url = |p: &str| format!("s3://{}/{p}", b.name);
-    let calib_url = url("calib");
-    let full =
-        tokio::task::spawn_blocking(move || calibrate(&["process", "--s3", &calib_url], true))
-            .await
-            .unwrap();
+    let (one, all) = (url("calib-one"), url("calib-all"));
+    let window = tokio::task::spawn_blocking(move || {
+        kill_window(&["process", "--s3", &one], &["process", "--s3", &all], true)
+    })
+    .await
+    .unwrap();
 
     let mut rng = Rng::new(7);
     let mut interrupted = 0;
     for trial in 0..TRIALS {
         let prefix = format!("t{trial}/");
-        seed(prefix.clone()).await;
+        seed(prefix.clone(), docs.len()).await;
         let target = url(&prefix);
         let args = ["process", "--s3", target.as_str()];
         let mut child = spawn(&args, true);
-        let delay = Duration::from_micros(rng.range(0, full.as_micros() as u64));
-        tokio::time::sleep(delay).await;
+        tokio::time::sleep(kill_at(&mut rng, &window)).await;
         child.kill().unwrap();
         child.wait().unwrap();
 

@@ -135,8 +135,9 @@ async fn hosts_racing_for_dead_claims_in_s3_take_each_document_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_host_slower_than_its_lease_keeps_its_claim() {
     let b = docproc_testkit::bucket("claims-slow").await;
-    // Every request of the slow host takes 250 ms, so its run outlasts the 2 s lease; the
-    // longest wait between two of its renewals is a few requests.
+    // Every request of the slow host takes 400 ms, so its run (seven requests from its claim
+    // on) outlasts the 2 s lease; the longest wait between two of its renewals is a few
+    // requests.
     b.put("inbox/big.txt", "word ".repeat(40_000).into_bytes())
         .await;
     let s = support::use_server_credentials();
@@ -144,7 +145,7 @@ async fn a_host_slower_than_its_lease_keeps_its_claim() {
     let proxy = docproc_s3proxy::Proxy::start(
         upstream,
         docproc_s3proxy::Plan {
-            latency: Duration::from_millis(250),
+            latency: Duration::from_millis(400),
             ..Default::default()
         },
     )

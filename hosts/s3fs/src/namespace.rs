@@ -1,12 +1,15 @@
 //! mkdir, rmdir and unlink: the mutations that touch one key.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
 use crate::path::validate;
 use crate::superblock::Cached;
 use crate::{Attr, Error, Inner};
+
+/// How long a lookup's "nothing there" stands in for mkdir's own.
+const JUST_LOOKED_UP: Duration = Duration::from_secs(1);
 
 impl Inner {
     pub(crate) async fn mkdir(&self, path: &str) -> Result<(), Error> {
@@ -24,9 +27,13 @@ impl Inner {
         // marker removed again there would take the directory with it.)
         let marker = self.new_key(&self.dir_prefix(path))?;
         let started = Instant::now();
-        let (file, dir) = futures::future::join(self.file_at(path), self.dir_at(path)).await;
-        if file?.is_some() || dir?.is_some() {
-            return Err(Error::Exists(path.to_owned()));
+        // A lookup that found nothing a moment ago (a listing of the directory before it is
+        // made, as process-inbox does on a new prefix) is not sent again.
+        if !self.cache.absent_within(path, JUST_LOOKED_UP) {
+            let (file, dir) = futures::future::join(self.file_at(path), self.dir_at(path)).await;
+            if file?.is_some() || dir?.is_some() {
+                return Err(Error::Exists(path.to_owned()));
+            }
         }
         // The exclusive create decides between hosts making it at once.
         self.put(&marker, Bytes::new(), true).await?;

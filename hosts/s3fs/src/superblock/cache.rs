@@ -272,6 +272,14 @@ impl MetaCache {
         absent.get(path).is_some_and(|at| *at >= since)
     }
 
+    /// Whether a lookup found `path` absent within the last `window`, with nothing learnt at
+    /// or below it since.
+    pub fn absent_within(&self, path: &str, window: Duration) -> bool {
+        Instant::now()
+            .checked_sub(window)
+            .is_some_and(|since| self.absent_since(path, since))
+    }
+
     /// The children of `dir` by name, if a complete listing of it finished after `since`
     /// (with our own changes since applied), sorted by name.
     pub fn listed_since(&self, dir: &str, since: Instant) -> Option<Vec<(String, Cached)>> {
@@ -344,11 +352,14 @@ mod tests {
             "asked later: look again"
         );
         assert!(!c.absent_since(".claims-2", before));
+        assert!(c.absent_within(".claims-1", Duration::from_secs(1)));
+        assert!(!c.absent_within(".claims-2", Duration::from_secs(1)));
         c.insert(".claims-1/doc.txt", file(1));
         assert!(
             !c.absent_since(".claims-1", before),
             "a key below it was learnt since"
         );
+        assert!(!c.absent_within(".claims-1", Duration::from_secs(1)));
     }
 
     #[test]
