@@ -9,6 +9,7 @@ pub mod hash;
 pub mod inbox;
 pub mod layout;
 pub mod report;
+pub mod sha256x4;
 pub mod shard;
 pub mod walk;
 
