@@ -101,8 +101,8 @@ fn rounds(state: [V; 8], block: [&[u8]; 4]) -> [V; 8] {
     for (t, k) in K.iter().enumerate() {
         if t >= 16 {
             let (w2, w15) = (w[(t - 2) % 16], w[(t - 15) % 16]);
-            let s0 = w15.rotr(7) ^ w15.rotr(18) ^ w15.shr(3);
-            let s1 = w2.rotr(17) ^ w2.rotr(19) ^ w2.shr(10);
+            let s0 = w15.rotr(7) ^ w15.rotr(18) ^ w15.shift_right(3);
+            let s1 = w2.rotr(17) ^ w2.rotr(19) ^ w2.shift_right(10);
             w[t % 16] = w[t % 16] + s0 + w[(t - 7) % 16] + s1;
         }
         let s1 = e.rotr(6) ^ e.rotr(11) ^ e.rotr(25);
@@ -147,7 +147,7 @@ mod lanes {
             V(v128_or(u32x4_shr(self.0, n), u32x4_shl(self.0, 32 - n)))
         }
         #[inline(always)]
-        pub fn shr(self, n: u32) -> V {
+        pub fn shift_right(self, n: u32) -> V {
             V(u32x4_shr(self.0, n))
         }
         /// Bits of `a` where `mask` is set, of `b` elsewhere.
@@ -192,7 +192,7 @@ mod lanes {
         pub fn rotr(self, n: u32) -> V {
             V(self.0.map(|x| x.rotate_right(n)))
         }
-        pub fn shr(self, n: u32) -> V {
+        pub fn shift_right(self, n: u32) -> V {
             V(self.0.map(|x| x >> n))
         }
         /// Bits of `a` where `mask` is set, of `b` elsewhere.
