@@ -66,20 +66,25 @@ fn named(paths: &[String]) -> Vec<Candidate> {
     let unique: BTreeSet<&str> = paths.iter().map(String::as_str).collect();
     unique
         .into_iter()
-        .map(|path| match path.strip_prefix("inbox/") {
-            Some(name) if !name.contains('/') && !matches!(name, "" | "." | "..") => {
-                Candidate::Named(name.to_string())
-            }
-            Some(name) if name.contains('/') && !name.split('/').any(|c| c == "..") => {
-                Candidate::NotInInbox {
-                    path: path.to_string(),
-                    why: "in a subdirectory of inbox/",
+        .map(|path| {
+            match path
+                .strip_prefix(layout::INBOX)
+                .and_then(|p| p.strip_prefix('/'))
+            {
+                Some(name) if !name.contains('/') && !matches!(name, "" | "." | "..") => {
+                    Candidate::Named(name.to_string())
                 }
+                Some(name) if name.contains('/') && !name.split('/').any(|c| c == "..") => {
+                    Candidate::NotInInbox {
+                        path: path.to_string(),
+                        why: "in a subdirectory of inbox/",
+                    }
+                }
+                _ => Candidate::NotInInbox {
+                    path: path.to_string(),
+                    why: "not in inbox/",
+                },
             }
-            _ => Candidate::NotInInbox {
-                path: path.to_string(),
-                why: "not in inbox/",
-            },
         })
         .collect()
 }
@@ -180,7 +185,7 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
             }
             Candidate::Named(name) => match fs.stat(&join(&dirs.inbox, &name)) {
                 Ok(Some(stat)) if stat.kind != Kind::File => {
-                    let path = format!("inbox/{name}");
+                    let path = format!("{}/{name}", layout::INBOX);
                     report.record(path, Outcome::Skipped("not a regular file".into()));
                     continue;
                 }

@@ -7,7 +7,7 @@ use anyhow::Result;
 use aws_sdk_s3::Client;
 use docproc_host::report::{HashReport, InboxReport, WalkReport};
 use docproc_host::s3::S3Backend;
-use docproc_host::{Backend, Claims, Job, Report, RunReport, Runtime, Shard};
+use docproc_host::{Backend, Claims, Job, Report, RunReport, Runtime, Shard, Shards};
 
 use crate::s3::Place;
 
@@ -52,12 +52,12 @@ pub async fn run(
     match instances {
         Instances::One => docproc_host::run(rt, backend, job, Shard::ALL).await,
         Instances::AsDeployed => {
-            docproc_host::run_sharded(
+            let shards = Shards::choose(job, backend, None, None, None);
+            docproc_host::run_job(
                 Arc::clone(rt),
                 Arc::new(backend.clone()),
                 job.clone(),
-                job.default_shards(backend),
-                job.default_parallel(backend),
+                shards,
                 |_| {},
             )
             .await

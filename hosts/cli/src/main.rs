@@ -8,9 +8,10 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use docproc_host::error::exit_code_of;
+use docproc_host::layout::{INBOX, PROCESSED};
 use docproc_host::s3::{S3Backend, S3Target};
 use docproc_host::{
-    Backend, Claims, ComponentSource, ExitCode, Job, RunReport, Runtime, RuntimeOptions,
+    Backend, Claims, ComponentSource, ExitCode, Job, RunReport, Runtime, RuntimeOptions, Shards,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -312,7 +313,7 @@ fn named_documents(only: Vec<String>, names_from: Option<&Path>) -> Result<Optio
         }
     }
     Ok(Some(
-        names.into_iter().map(|n| format!("inbox/{n}")).collect(),
+        names.into_iter().map(|n| format!("{INBOX}/{n}")).collect(),
     ))
 }
 
@@ -370,7 +371,7 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
         } => {
             let backend = backend(&location, &s3).await?;
             docproc_host::seed::seed_backend(&backend, "", docs, seed).await?;
-            eprintln!("seeded {docs} documents into {}", backend.locate("inbox"));
+            eprintln!("seeded {docs} documents into {}", backend.locate(INBOX));
             Ok(ExitCode::Ok)
         }
         Command::Compile { target, out_dir } => {
@@ -399,13 +400,8 @@ async fn backend(location: &Location, s3: &S3Args) -> Result<Backend> {
 }
 
 impl RunArgs {
-    fn shards(&self, job: &Job, backend: &Backend) -> u32 {
-        self.shards.unwrap_or_else(|| job.default_shards(backend))
-    }
-
-    fn parallel(&self, job: &Job, backend: &Backend) -> usize {
-        self.parallel
-            .unwrap_or_else(|| job.default_parallel(backend))
+    fn shards(&self, job: &Job, backend: &Backend) -> Shards {
+        Shards::choose(job, backend, self.shards, self.shard_index, self.parallel)
     }
 }
 
@@ -414,35 +410,23 @@ async fn execute(args: RunArgs, job: Job) -> Result<ExitCode> {
     let engine = args.engine.clone();
     let runtime = tokio::task::spawn_blocking(move || engine.runtime());
     let backend = Arc::new(backend(&args.location, &args.s3).await?);
-    let runtime = runtime.await??;
-    let report = run_with_progress(runtime, backend, job, &args).await?;
-    print_report(&report, args.json)?;
-    Ok(exit_code(&report))
+    run_over(runtime.await??, backend, job, &args).await
 }
 
-async fn run_with_progress(
+/// Runs `job` over a backend already connected, with a progress bar, and prints the report.
+async fn run_over(
     runtime: Arc<Runtime>,
     backend: Arc<Backend>,
     job: Job,
     args: &RunArgs,
-) -> Result<RunReport> {
+) -> Result<ExitCode> {
     let shards = args.shards(&job, &backend);
-    let bar = progress(job.name(), &backend, shards, args.json);
-    let result = match args.shard_index {
-        Some(index) => {
-            let shard = docproc_host::Shard {
-                index,
-                count: shards,
-            };
-            docproc_host::run(&runtime, &backend, &job, shard).await
-        }
-        None => {
-            let parallel = args.parallel(&job, &backend);
-            docproc_host::run_sharded(runtime, backend, job, shards, parallel, |_| bar.inc(1)).await
-        }
-    };
+    let bar = progress(job.name(), &backend, shards.instances(), args.json);
+    let report = docproc_host::run_job(runtime, backend, job, shards, |_| bar.inc(1)).await;
     bar.finish_and_clear();
-    result
+    let report = report?;
+    print_report(&report, args.json)?;
+    Ok(report.exit_code())
 }
 
 /// A bar over shards, or a spinner for one instance; drawn on stderr only
@@ -481,14 +465,6 @@ fn print_report(report: &RunReport, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn exit_code(report: &RunReport) -> ExitCode {
-    if report.failed_documents() > 0 {
-        ExitCode::DocumentsFailed
-    } else {
-        ExitCode::Ok
-    }
-}
-
 async fn demo(
     s3: Option<String>,
     s3_args: S3Args,
@@ -513,6 +489,11 @@ async fn demo(
             }
         }
     };
+    // The component loads while the demo connects and seeds.
+    let loading = {
+        let engine = engine.clone();
+        tokio::task::spawn_blocking(move || engine.runtime())
+    };
     let backend = match &location.s3 {
         Some(url) => {
             let target = S3Target {
@@ -525,7 +506,7 @@ async fn demo(
     };
     docproc_host::seed::seed_backend(&backend, "", docs, 1).await?;
     if !json {
-        println!("Seeded {docs} documents into {}\n", backend.locate("inbox"));
+        println!("Seeded {docs} documents into {}\n", backend.locate(INBOX));
     }
     let args = RunArgs {
         location,
@@ -543,11 +524,12 @@ async fn demo(
         claims: None,
         only: None,
     };
-    let code = execute(args, job).await?;
+    let backend = Arc::new(backend);
+    let code = run_over(loading.await??, backend.clone(), job, &args).await?;
     if !json {
         println!(
             "\nResults: {} ({docs} documents with .meta.json).",
-            backend.locate("processed"),
+            backend.locate(PROCESSED),
         );
     }
     Ok(code)

@@ -6,6 +6,7 @@ mod bindings;
 mod cache;
 mod clock;
 pub mod error;
+mod files;
 mod limits;
 pub mod local;
 pub mod report;
@@ -15,8 +16,11 @@ pub mod seed;
 pub mod status;
 pub mod workload;
 
+/// The names of the core's directories and the files it writes beside documents.
+pub use docproc_core::layout;
+
 pub use backend::Backend;
 pub use error::{ExitCode, HostError};
 pub use report::{Report, RunReport};
 pub use runtime::{ComponentSource, Runtime, RuntimeOptions};
-pub use workload::{Claims, HASH_PARALLEL, Job, Shard, check_shard, run, run_sharded};
+pub use workload::{Claims, HASH_PARALLEL, Job, Shard, Shards, check_shard, run, run_job};

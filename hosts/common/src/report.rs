@@ -9,6 +9,7 @@ pub use crate::bindings::wit::{
     DocumentMeta, DocumentResult, FileDigest, HashReport, InboxReport, Outcome, PhaseTimings,
     WalkReport,
 };
+use crate::error::ExitCode;
 use crate::runtime::CacheOutcome;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -129,6 +130,15 @@ impl RunReport {
     }
 
     /// Documents that went to `failed/`; hosts turn this into exit code 3.
+    /// A run that completed exits 0, or 3 when documents went to `failed/`.
+    pub fn exit_code(&self) -> ExitCode {
+        if self.failed_documents() > 0 {
+            ExitCode::DocumentsFailed
+        } else {
+            ExitCode::Ok
+        }
+    }
+
     pub fn failed_documents(&self) -> u32 {
         match &self.report {
             Report::ProcessInbox(r) => r.failed,

@@ -1,6 +1,8 @@
 //! Sample documents like the reference's: medium text files of 500 to 2,000
 //! words. Deterministic, so runs and benchmarks can be compared.
 
+use docproc_core::layout::INBOX;
+
 const WORDS: &[&str] = &[
     "the",
     "bucket",
@@ -99,9 +101,10 @@ pub fn documents(count: usize, seed: u64) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Writes `documents(count, seed)` into `root/inbox/`.
+/// Writes `documents(count, seed)` into `root/inbox/` on this machine, for callers with
+/// no async runtime at hand (tests, seeders).
 pub fn seed_inbox(root: &std::path::Path, count: usize, seed: u64) -> std::io::Result<()> {
-    let inbox = root.join("inbox");
+    let inbox = root.join(INBOX);
     std::fs::create_dir_all(&inbox)?;
     for (name, text) in documents(count, seed) {
         std::fs::write(inbox.join(name), text)?;
@@ -116,39 +119,15 @@ pub async fn seed_backend(
     count: usize,
     seed: u64,
 ) -> anyhow::Result<()> {
-    use anyhow::Context;
-    match backend {
-        crate::Backend::Local(dir) => {
-            let dir = crate::local::check_dir(dir)?.join(root);
-            seed_inbox(&dir, count, seed)
-                .with_context(|| format!("{}: cannot write documents", dir.display()))
-        }
-        crate::Backend::S3(s3) => {
-            let inbox = if root.is_empty() {
-                "inbox".to_string()
-            } else {
-                format!("{root}/inbox")
-            };
-            for dir in [root, inbox.as_str()] {
-                match s3.fs.mkdir(dir).await {
-                    Ok(()) | Err(docproc_s3fs::Error::Exists(_)) => {}
-                    Err(e) if dir.is_empty() => drop(e),
-                    Err(e) => return Err(e).with_context(|| s3.locate(dir)),
-                }
-            }
-            for (name, text) in documents(count, seed) {
-                let key = format!("{inbox}/{name}");
-                let mut w = s3
-                    .fs
-                    .create(&key, docproc_s3fs::CreateMode::Truncate)
-                    .await
-                    .with_context(|| s3.locate(&key))?;
-                w.write(0, text.as_bytes())
-                    .await
-                    .with_context(|| s3.locate(&key))?;
-                w.finish().await.with_context(|| s3.locate(&key))?;
-            }
-            Ok(())
-        }
+    let inbox = match root.trim_matches('/') {
+        "" => INBOX.to_string(),
+        root => format!("{root}/{INBOX}"),
+    };
+    backend.make_dir(&inbox).await?;
+    for (name, text) in documents(count, seed) {
+        backend
+            .write_file(&format!("{inbox}/{name}"), text.as_bytes())
+            .await?;
     }
+    Ok(())
 }

@@ -2,11 +2,11 @@
 //! `failed/`, read by the host directly (no component instance), so asking
 //! costs one listing per directory and never changes anything.
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+use docproc_core::layout::{ERROR_SUFFIX, FAILED, INBOX, META_SUFFIX, PROCESSED};
 use serde::{Deserialize, Serialize};
 
 use crate::backend::Backend;
-use crate::error::HostError;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DirStatus {
@@ -26,25 +26,27 @@ pub struct Status {
 }
 
 /// The layout of `root` (relative to the backend's root). A missing
-/// subdirectory counts as empty, since the core creates them on first use.
-/// A missing `root` is an error over a directory, where it is most likely a
-/// mistyped path, and empty over S3, where it is a prefix with no keys yet.
+/// subdirectory counts as empty, since the core creates them on first use; a missing
+/// `root` is judged by [`Backend::check_root`].
 pub async fn status(backend: &Backend, root: &str) -> Result<Status> {
     let root = root.trim_matches('/');
     let mut out = Status::default();
     for (dir, sidecar, slot) in [
-        ("inbox", None, &mut out.inbox),
-        ("processed", Some(".meta.json"), &mut out.processed),
-        ("failed", Some(".error.json"), &mut out.failed),
+        (INBOX, None, &mut out.inbox),
+        (PROCESSED, Some(META_SUFFIX), &mut out.processed),
+        (FAILED, Some(ERROR_SUFFIX), &mut out.failed),
     ] {
         let rel = if root.is_empty() {
             dir.to_string()
         } else {
             format!("{root}/{dir}")
         };
-        let files = match backend {
-            Backend::Local(base) => local_files(base, root, &rel)?,
-            Backend::S3(s3) => s3_files(s3, root, &rel).await?,
+        let files = match backend.list_files(&rel).await? {
+            Some(files) => files,
+            None => {
+                backend.check_root(root).await?;
+                Vec::new()
+            }
         };
         let mut names: Vec<String> = files
             .into_iter()
@@ -57,45 +59,4 @@ pub async fn status(backend: &Backend, root: &str) -> Result<Status> {
         };
     }
     Ok(out)
-}
-
-fn local_files(base: &std::path::Path, root: &str, rel: &str) -> Result<Vec<String>> {
-    crate::local::check_dir(&crate::local::confine(base, root)?)?;
-    let dir = crate::local::confine(base, rel)?;
-    let entries = match std::fs::read_dir(&dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("{}: cannot list", dir.display())),
-    };
-    let mut names = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("{}: cannot list", dir.display()))?;
-        // file_type() does not follow symlinks, as the core's listing does not.
-        if entry.file_type().is_ok_and(|t| t.is_file()) {
-            names.push(entry.file_name().to_string_lossy().into_owned());
-        }
-    }
-    Ok(names)
-}
-
-async fn s3_files(s3: &crate::s3::S3Backend, root: &str, rel: &str) -> Result<Vec<String>> {
-    use docproc_s3fs::Error as S3Error;
-    match s3.fs.read_dir(rel).await {
-        Ok(entries) => Ok(entries
-            .into_iter()
-            .filter(|e| !e.attr.is_dir())
-            .map(|e| e.name)
-            .collect()),
-        // On S3 a prefix exists only while a key lies below it: a root or a subdirectory
-        // with no keys is empty, not missing. Only a file where the root should be is wrong.
-        Err(S3Error::NotFound(_)) => match s3.fs.stat(root).await {
-            Ok(attr) if !attr.is_dir() => Err(HostError::NotADir {
-                path: s3.locate(root).into(),
-            }
-            .into()),
-            Ok(_) | Err(S3Error::NotFound(_)) => Ok(Vec::new()),
-            Err(e) => Err(e).with_context(|| s3.locate(root)),
-        },
-        Err(e) => Err(e).with_context(|| format!("{}: cannot list", s3.locate(rel))),
-    }
 }

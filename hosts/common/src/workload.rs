@@ -287,11 +287,67 @@ fn s3_metrics(backend: &Backend) -> Option<MetricsSnapshot> {
     }
 }
 
-/// Runs every shard of `job`, at most `parallel` instances at a time, and
-/// merges their reports. `on_shard` sees each shard's report as it lands
-/// (for progress bars). The first failing shard fails the whole run; the
+/// Which of a job's shards one run takes, and how many instances run at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shards {
+    /// One shard in one instance: a worker of a fan-out.
+    One(Shard),
+    /// Every shard of `count`, at most `parallel` instances at a time.
+    All { count: u32, parallel: usize },
+}
+
+impl Shards {
+    /// What `--shards`, `--shard-index` and `--parallel` (or an event's fields) ask for,
+    /// with the job's defaults for what they leave out.
+    pub fn choose(
+        job: &Job,
+        backend: &Backend,
+        count: Option<u32>,
+        index: Option<u32>,
+        parallel: Option<usize>,
+    ) -> Shards {
+        let count = count.unwrap_or_else(|| job.default_shards(backend));
+        match index {
+            Some(index) => Shards::One(Shard { index, count }),
+            None => Shards::All {
+                count,
+                parallel: parallel.unwrap_or_else(|| job.default_parallel(backend)),
+            },
+        }
+    }
+
+    /// How many instances the run starts.
+    pub fn instances(&self) -> u32 {
+        match self {
+            Shards::One(_) => 1,
+            Shards::All { count, .. } => *count,
+        }
+    }
+}
+
+/// Runs `shards` of `job` and merges their reports. `on_shard` sees each shard's report
+/// as it lands (for progress bars). The first failing shard fails the whole run; the
 /// others still finish, so no document is left half done.
-pub async fn run_sharded(
+pub async fn run_job(
+    rt: Arc<Runtime>,
+    backend: Arc<Backend>,
+    job: Job,
+    shards: Shards,
+    on_shard: impl Fn(&RunReport),
+) -> Result<RunReport> {
+    match shards {
+        Shards::One(shard) => {
+            let report = run(&rt, &backend, &job, shard).await?;
+            on_shard(&report);
+            Ok(report)
+        }
+        Shards::All { count, parallel } => {
+            run_sharded(rt, backend, job, count, parallel, on_shard).await
+        }
+    }
+}
+
+async fn run_sharded(
     rt: Arc<Runtime>,
     backend: Arc<Backend>,
     job: Job,

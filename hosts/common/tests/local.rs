@@ -5,7 +5,7 @@ mod support;
 use std::path::Path;
 
 use docproc_host::report::Outcome;
-use docproc_host::{Backend, Job, Report, Shard, run, run_sharded};
+use docproc_host::{Backend, Job, Report, Shard, Shards, run, run_job};
 use docproc_testkit::names;
 use sha2::{Digest, Sha256};
 use support::{expected_counts, json, runtime, write};
@@ -246,9 +246,18 @@ async fn shards_cover_every_document_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
     docproc_host::seed::seed_inbox(dir.path(), 40, 3).unwrap();
     let backend = std::sync::Arc::new(Backend::Local(dir.path().into()));
-    let merged = run_sharded(rt, backend, process(), 5, 5, |_| {})
-        .await
-        .unwrap();
+    let merged = run_job(
+        rt,
+        backend,
+        process(),
+        Shards::All {
+            count: 5,
+            parallel: 5,
+        },
+        |_| {},
+    )
+    .await
+    .unwrap();
     let Report::ProcessInbox(r) = merged.report else {
         unreachable!()
     };
@@ -544,4 +553,11 @@ async fn every_file_gets_a_digest_file_of_its_own() {
     let mut want: Vec<String> = paths.iter().map(|p| p.to_string()).collect();
     want.sort();
     assert_eq!(named, want);
+}
+
+#[tokio::test]
+async fn the_hosts_file_api_over_a_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    support::check_file_api(&Backend::Local(dir.path().into())).await;
+    assert_eq!(names(&dir.path().join("reports")), ["2026", "top.json"]);
 }

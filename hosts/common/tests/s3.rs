@@ -608,3 +608,22 @@ async fn keys_near_s3s_limits_never_stall_a_run() {
         assert_eq!(named.already_done, 1, "{named:?}");
     }
 }
+
+#[tokio::test]
+async fn the_hosts_file_api_over_s3() {
+    let b = bucket("file-api").await;
+    support::check_file_api(&Backend::S3(backend(&b, "job").await)).await;
+    // Each directory it made is a marker, as the core's mkdir leaves one, so an empty one
+    // still shows; no temporary object is left behind.
+    assert_eq!(
+        b.keys().await,
+        [
+            "job/empty/",
+            "job/empty/below/",
+            "job/reports/",
+            "job/reports/2026/",
+            "job/reports/2026/run.json",
+            "job/reports/top.json",
+        ]
+    );
+}

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use docproc_host::layout::INBOX;
 use docproc_host::report::{InboxReport, Outcome};
 use docproc_host::{Claims, Job};
 use serde::Serialize;
@@ -110,7 +111,7 @@ impl Delivery {
             .iter()
             .map(|d| match &d.outcome {
                 Outcome::Skipped(_) => (d.name.clone(), &d.outcome),
-                _ => (format!("inbox/{}", d.name), &d.outcome),
+                _ => (format!("{INBOX}/{}", d.name), &d.outcome),
             })
             .collect();
         let mut settled = Settled {

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use docproc_host::HostError;
 use docproc_host::runtime::CacheOutcome;
 use docproc_host::status::Status;
-use docproc_host::{Backend, RunReport, Runtime, RuntimeOptions, Shard};
+use docproc_host::{Backend, RunReport, Runtime, RuntimeOptions, Shards};
 use serde::Serialize;
 use serde_json::Value;
 use tracing::{Instrument, error, info, info_span, warn};
@@ -450,19 +450,10 @@ async fn execute(
             let status = docproc_host::status::status(backend, &root).await;
             return Ok((None, Some(status.map_err(failed)?)));
         }
-        Plan::Run {
-            job,
-            count,
-            only: Some(index),
-        } => docproc_host::run(rt, backend, &job, Shard { index, count }).await,
-        Plan::Run {
-            job,
-            count,
-            only: None,
-        } => {
+        Plan::Run { job, count, only } => {
             let parallel = std::thread::available_parallelism().map_or(1, |n| n.get());
-            docproc_host::run_sharded(rt.clone(), backend.clone(), job, count, parallel, |_| {})
-                .await
+            let shards = Shards::choose(&job, backend, Some(count), only, Some(parallel));
+            docproc_host::run_job(rt.clone(), backend.clone(), job, shards, |_| {}).await
         }
     };
     Ok((Some(report.map_err(failed)?), None))
@@ -470,7 +461,7 @@ async fn execute(
 
 async fn save(backend: &Backend, key: &str, response: &Response) -> anyhow::Result<()> {
     let body = serde_json::to_vec_pretty(response)?;
-    summary::write(backend, key, &body).await
+    backend.write_file(key, &body).await
 }
 
 /// `InitMs` only on a cold start, so its average is the init time, not

@@ -4,10 +4,6 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use anyhow::{Context, Result};
-use docproc_host::Backend;
-use docproc_s3fs::{CreateMode, Error as S3Error};
-
 pub const DIR: &str = "reports";
 
 /// `reports/process-20261125T164400Z-<request id>.json`. The request id
@@ -41,38 +37,6 @@ pub fn compact_utc(at: SystemTime) -> String {
         rem % 3600 / 60,
         rem % 60
     )
-}
-
-/// Writes `body` at `key` (relative to the backend's root) so a reader
-/// sees the whole report or nothing: a renamed temporary on a mount, one
-/// object upload on S3.
-pub async fn write(backend: &Backend, key: &str, body: &[u8]) -> Result<()> {
-    let (dir, name) = key.rsplit_once('/').unwrap_or(("", key));
-    match backend {
-        Backend::Local(root) => {
-            let dir = root.join(dir);
-            std::fs::create_dir_all(&dir)
-                .with_context(|| format!("{}: cannot create", dir.display()))?;
-            let tmp = dir.join(format!(".{name}.tmp"));
-            let path = dir.join(name);
-            std::fs::write(&tmp, body)
-                .and_then(|()| std::fs::rename(&tmp, &path))
-                .with_context(|| format!("{}: cannot write", path.display()))
-        }
-        Backend::S3(s3) => {
-            match s3.fs.mkdir(dir).await {
-                Ok(()) | Err(S3Error::Exists(_)) => {}
-                Err(e) => return Err(e).with_context(|| s3.locate(dir)),
-            }
-            let mut w = s3
-                .fs
-                .create(key, CreateMode::Truncate)
-                .await
-                .with_context(|| s3.locate(key))?;
-            w.write(0, body).await.with_context(|| s3.locate(key))?;
-            w.finish().await.with_context(|| s3.locate(key))
-        }
-    }
 }
 
 #[cfg(test)]

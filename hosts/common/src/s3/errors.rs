@@ -114,7 +114,7 @@ impl Refusals {
         };
         for doc in &mut r.documents {
             if let Outcome::Failed(reason) = &mut doc.outcome {
-                let inbox_key = format!("inbox/{}", doc.name);
+                let inbox_key = format!("{}/{}", crate::layout::INBOX, doc.name);
                 let below = format!("/{inbox_key}");
                 if let Some(cause) = self
                     .0

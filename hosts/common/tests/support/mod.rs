@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
 use docproc_host::s3::{S3Backend, S3Target};
-use docproc_host::{ComponentSource, Runtime, RuntimeOptions};
+use docproc_host::{Backend, ComponentSource, Runtime, RuntimeOptions};
 
 pub fn runtime() -> Arc<Runtime> {
     static RT: OnceLock<Arc<Runtime>> = OnceLock::new();
@@ -90,9 +90,18 @@ pub async fn check_named_runs(backend: Arc<docproc_host::Backend>) {
         only: Some(NAMED.iter().map(|s| s.to_string()).collect()),
     };
     let go = || async {
-        let r = docproc_host::run_sharded(runtime(), backend.clone(), job.clone(), 4, 4, |_| {})
-            .await
-            .unwrap();
+        let r = docproc_host::run_job(
+            runtime(),
+            backend.clone(),
+            job.clone(),
+            docproc_host::Shards::All {
+                count: 4,
+                parallel: 4,
+            },
+            |_| {},
+        )
+        .await
+        .unwrap();
         let Report::ProcessInbox(r) = r.report else {
             panic!("{r:?}")
         };
@@ -172,4 +181,42 @@ pub async fn check_named_runs(backend: Arc<docproc_host::Backend>) {
     let again = docproc_host::status::status(&backend, "").await.unwrap();
     assert_eq!(again.processed.names, status.processed.names);
     assert_eq!(again.inbox.names, ["b.txt"]);
+}
+
+/// What the hosts' own file API promises on any backend: a report or seed written into
+/// directories that do not exist yet reads back whole, a listing names only the files
+/// directly in a directory, and a missing directory is told apart from an empty one.
+pub async fn check_file_api(backend: &Backend) {
+    assert_eq!(backend.list_files("reports").await.unwrap(), None);
+    backend
+        .write_file("reports/2026/run.json", b"{\"ok\":true}")
+        .await
+        .unwrap();
+    backend
+        .write_file("reports/2026/run.json", b"{\"ok\":false}")
+        .await
+        .unwrap();
+    backend.write_file("reports/top.json", b"[]").await.unwrap();
+    backend.make_dir("reports/2026").await.unwrap();
+    backend.make_dir("empty/below").await.unwrap();
+    assert_eq!(
+        backend.read_file("reports/2026/run.json").await.unwrap(),
+        b"{\"ok\":false}"
+    );
+    let mut top = backend.list_files("reports").await.unwrap().unwrap();
+    top.sort();
+    assert_eq!(top, ["top.json"], "no temporary left, no directory listed");
+    assert_eq!(
+        backend.list_files("reports/2026").await.unwrap().unwrap(),
+        ["run.json"]
+    );
+    assert_eq!(
+        backend.list_files("empty/below").await.unwrap(),
+        Some(vec![])
+    );
+    let err = backend.read_file("reports/none.json").await.unwrap_err();
+    assert!(
+        format!("{err:#}").contains("reports/none.json"),
+        "the error names the file: {err:#}"
+    );
 }
