@@ -105,18 +105,9 @@ async fn put(client: &Client, bucket: &str, key: &str, body: Vec<u8>) -> Result<
     Ok(())
 }
 
-/// Part `part` of hash file `file`: pseudo-random bytes (xorshift64), the same every time.
+/// Part `part` of hash file `file`: pseudo-random bytes, the same every time.
 fn hash_part(file: usize, part: u64, len: usize) -> Vec<u8> {
-    let mut state = ((file as u64) << 40 ^ part).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        out.extend_from_slice(&state.to_le_bytes());
-    }
-    out.truncate(len);
-    out
+    docproc_host::seed::Rng::new((file as u64) << 40 ^ part).bytes(len)
 }
 
 /// A file's expected SHA-256, to check every backend's digests against.

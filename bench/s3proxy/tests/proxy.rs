@@ -145,62 +145,86 @@ async fn latency_is_added_to_every_request() {
     assert_eq!(proxy.stats().requests, 16);
 }
 
-#[tokio::test]
-async fn slow_down_is_a_503_with_its_code() {
-    let (b, data) = seeded("proxy-slowdown").await;
-    let rule = Rule::new(Fault::SlowDown)
-        .method("GET")
-        .path_contains("data.bin")
-        .times(1);
-    let proxy = Proxy::start(
-        upstream(),
-        Plan {
-            rules: vec![rule],
-            ..Plan::default()
-        },
-    )
-    .await
-    .unwrap();
-    let c = no_retries(&proxy);
-    let err = c
-        .get_object()
-        .bucket(&b.name)
-        .key("data.bin")
-        .send()
-        .await
-        .unwrap_err();
-    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(503));
-    assert_eq!(
-        err.code(),
-        Some("SlowDown"),
-        "{}",
-        DisplayErrorContext(&err)
-    );
-    // Used up: the next one goes through.
-    assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data);
-    let s = proxy.stats();
-    assert_eq!(
-        (s.injected(Fault::SlowDown), s.forwarded, s.requests),
-        (1, 1, 2)
-    );
+async fn proxy_with(rule: Rule) -> Proxy {
+    let plan = Plan {
+        rules: vec![rule],
+        ..Plan::default()
+    };
+    Proxy::start(upstream(), plan).await.unwrap()
+}
+
+/// One GET of "data.bin" or PUT of "put.bin"; an error as the HTTP status and S3 code the
+/// SDK saw.
+async fn request(c: &Client, bucket: &str, method: &str) -> Result<(), (Option<u16>, String)> {
+    fn seen<E: ProvideErrorMetadata + std::error::Error + 'static>(
+        e: aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>,
+    ) -> (Option<u16>, String) {
+        let status = e.raw_response().map(|r| r.status().as_u16());
+        let code = e
+            .code()
+            .map_or_else(|| DisplayErrorContext(&e).to_string(), str::to_owned);
+        (status, code)
+    }
+    match method {
+        "GET" => c
+            .get_object()
+            .bucket(bucket)
+            .key("data.bin")
+            .send()
+            .await
+            .map(drop)
+            .map_err(seen),
+        _ => c
+            .put_object()
+            .bucket(bucket)
+            .key("put.bin")
+            .body(ByteStream::from(random_bytes(BODY_LEN, 1)))
+            .send()
+            .await
+            .map(drop)
+            .map_err(seen),
+    }
 }
 
 #[tokio::test]
-async fn internal_error_is_a_500_even_for_uploads() {
-    let b = bucket("proxy-internal").await;
-    let rule = Rule::new(Fault::InternalError)
-        .method("PUT")
-        .skip(1)
-        .times(1);
-    let proxy = Proxy::start(
-        upstream(),
-        Plan {
-            rules: vec![rule],
-            ..Plan::default()
-        },
+async fn error_replies_carry_s3s_status_and_code_once() {
+    let cases = [
+        (Fault::SlowDown, "GET", 503, "SlowDown"),
+        // An upload is refused with its body unread, and the object is not written.
+        (Fault::InternalError, "PUT", 500, "InternalError"),
+    ];
+    for (fault, method, status, code) in cases {
+        let (b, _) = seeded("proxy-error-reply").await;
+        let proxy = proxy_with(Rule::new(fault).method(method).times(1)).await;
+        let c = no_retries(&proxy);
+        let err = request(&c, &b.name, method).await.unwrap_err();
+        assert_eq!(
+            err,
+            (Some(status), code.to_string()),
+            "{fault:?} on {method}"
+        );
+        assert!(!b.keys().await.contains(&"put.bin".to_string()));
+        // Used up: the next one goes through.
+        request(&c, &b.name, method).await.unwrap();
+        let s = proxy.stats();
+        assert_eq!(
+            (s.injected(fault), s.forwarded, s.requests),
+            (1, 1, 2),
+            "{fault:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_rule_skips_the_requests_it_is_told_to() {
+    let b = bucket("proxy-skip").await;
+    let proxy = proxy_with(
+        Rule::new(Fault::InternalError)
+            .method("PUT")
+            .skip(1)
+            .times(1),
     )
-    .await
-    .unwrap();
+    .await;
     let c = no_retries(&proxy);
     let put = |key: &'static str| {
         c.put_object()
@@ -209,89 +233,43 @@ async fn internal_error_is_a_500_even_for_uploads() {
             .body(ByteStream::from(random_bytes(BODY_LEN, 1)))
             .send()
     };
-    put("first").await.unwrap(); // skipped
-    let err = put("second").await.unwrap_err();
-    assert_eq!(err.raw_response().map(|r| r.status().as_u16()), Some(500));
-    assert_eq!(
-        err.code(),
-        Some("InternalError"),
-        "{}",
-        DisplayErrorContext(&err)
-    );
+    put("first").await.unwrap();
+    put("second").await.unwrap_err();
     put("third").await.unwrap();
     assert_eq!(b.keys().await, ["first", "third"]);
-    assert_eq!(proxy.stats().injected(Fault::InternalError), 1);
 }
 
 #[tokio::test]
-async fn reset_mid_body_cuts_the_download() {
-    let (b, data) = seeded("proxy-reset").await;
-    let rule = Rule::new(Fault::ResetMidBody).method("GET").times(1);
-    let proxy = Proxy::start(
-        upstream(),
-        Plan {
-            rules: vec![rule],
-            ..Plan::default()
-        },
-    )
-    .await
-    .unwrap();
-    let c = no_retries(&proxy);
-    let err = get(&c, &b.name, "data.bin").await.unwrap_err();
-    assert!(
-        err.starts_with("body:"),
-        "the headers arrive, the body fails: {err}"
-    );
-    assert!(
-        err.to_lowercase().contains("reset"),
-        "a reset, not a clean close: {err}"
-    );
-    assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data);
-    assert_eq!(proxy.stats().injected(Fault::ResetMidBody), 1);
-}
-
-#[tokio::test]
-async fn truncated_body_is_shorter_than_its_length() {
-    let (b, data) = seeded("proxy-truncated").await;
-    let rule = Rule::new(Fault::TruncatedBody).method("GET").times(1);
-    let proxy = Proxy::start(
-        upstream(),
-        Plan {
-            rules: vec![rule],
-            ..Plan::default()
-        },
-    )
-    .await
-    .unwrap();
-    let c = no_retries(&proxy);
-    let err = get(&c, &b.name, "data.bin").await.unwrap_err();
-    assert!(
-        err.starts_with("body:"),
-        "the headers arrive, the body fails: {err}"
-    );
-    assert!(
-        !err.to_lowercase().contains("reset"),
-        "a clean close, not a reset: {err}"
-    );
-    assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data);
-    assert_eq!(proxy.stats().injected(Fault::TruncatedBody), 1);
+async fn broken_bodies_fail_after_the_headers() {
+    // (fault, whether the client sees a reset rather than a clean close)
+    for (fault, reset) in [(Fault::ResetMidBody, true), (Fault::TruncatedBody, false)] {
+        let (b, data) = seeded("proxy-body").await;
+        let proxy = proxy_with(Rule::new(fault).method("GET").times(1)).await;
+        let c = no_retries(&proxy);
+        let err = get(&c, &b.name, "data.bin").await.unwrap_err();
+        assert!(
+            err.starts_with("body:"),
+            "{fault:?}: the headers arrive, the body fails: {err}"
+        );
+        assert_eq!(
+            err.to_lowercase().contains("reset"),
+            reset,
+            "{fault:?}: {err}"
+        );
+        assert_eq!(get(&c, &b.name, "data.bin").await.unwrap(), data);
+        assert_eq!(proxy.stats().injected(fault), 1);
+    }
 }
 
 #[tokio::test]
 async fn stall_holds_the_request() {
     let (b, _) = seeded("proxy-stall").await;
-    let rule = Rule::new(Fault::Stall(Duration::from_secs(3)))
-        .method("HEAD")
-        .times(1);
-    let proxy = Proxy::start(
-        upstream(),
-        Plan {
-            rules: vec![rule],
-            ..Plan::default()
-        },
+    let proxy = proxy_with(
+        Rule::new(Fault::Stall(Duration::from_secs(3)))
+            .method("HEAD")
+            .times(1),
     )
-    .await
-    .unwrap();
+    .await;
     let timeouts = TimeoutConfig::builder()
         .operation_attempt_timeout(Duration::from_millis(500))
         .build();

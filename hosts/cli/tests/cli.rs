@@ -147,68 +147,41 @@ fn an_unreadable_file_goes_to_failed_and_is_named() {
 #[test]
 fn errors_name_the_path_and_use_the_documented_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("missing");
-    let out = docproc(&["walk", "--dir", dir_arg(&missing)]);
-    assert_eq!(out.status.code(), Some(1));
-    assert_eq!(
-        stderr(&out).trim(),
-        format!("docproc: {}: no such directory", missing.display())
-    );
-
-    let out = docproc(&["process", "--dir", dir_arg(dir.path())]);
-    assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("no inbox/ directory"),
-        "{}",
-        stderr(&out)
-    );
-
+    let (here, missing) = (dir_arg(dir.path()), dir.path().join("missing"));
     let corrupt = dir.path().join("corrupt.wasm");
     std::fs::write(&corrupt, b"\0asm garbage").unwrap();
-    let out = docproc(&[
-        "walk",
-        "--dir",
-        dir_arg(dir.path()),
-        "--component",
-        dir_arg(&corrupt),
-    ]);
-    assert_eq!(out.status.code(), Some(4));
-    assert!(
-        stderr(&out).contains(&format!(
-            "{}: not a usable docproc component",
-            corrupt.display()
-        )),
-        "{}",
-        stderr(&out)
-    );
-
-    let out = docproc(&[
-        "walk",
-        "--dir",
-        dir_arg(dir.path()),
-        "--component",
-        dir_arg(&missing),
-    ]);
-    assert_eq!(out.status.code(), Some(4));
-    assert!(
-        stderr(&out).contains("cannot read component"),
-        "{}",
-        stderr(&out)
-    );
-
-    let out = docproc(&[
-        "walk",
-        "--dir",
-        dir_arg(dir.path()),
-        "--shards",
-        "2",
-        "--shard-index",
-        "2",
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-
-    let out = docproc(&["frobnicate"]);
-    assert_eq!(out.status.code(), Some(2));
+    let (missing, corrupt) = (dir_arg(&missing), dir_arg(&corrupt));
+    let no_such_dir = format!("docproc: {missing}: no such directory");
+    let not_a_component = format!("{corrupt}: not a usable docproc component");
+    // (arguments, exit code, what stderr says)
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["walk", "--dir", missing], 1, &no_such_dir),
+        (&["process", "--dir", here], 1, "no inbox/ directory"),
+        (
+            &["walk", "--dir", here, "--component", corrupt],
+            4,
+            &not_a_component,
+        ),
+        (
+            &["walk", "--dir", here, "--component", missing],
+            4,
+            "cannot read component",
+        ),
+        (
+            &["walk", "--dir", here, "--shards", "2", "--shard-index", "2"],
+            2,
+            "shard",
+        ),
+        (&["frobnicate"], 2, "frobnicate"),
+    ];
+    for (args, code, says) in cases {
+        let out = docproc(args);
+        assert_eq!(out.status.code(), Some(*code), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{args:?}: {}", stderr(&out));
+    }
+    // The whole message, for the commonest mistake: nothing but the path and what is wrong.
+    let out = docproc(cases[0].0);
+    assert_eq!(stderr(&out).trim(), no_such_dir);
 }
 
 #[test]
