@@ -6,6 +6,7 @@ use anyhow::{Context, Result};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::config::retry::RetryConfig;
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
+use aws_sdk_s3::primitives::ByteStream;
 use serde::Serialize;
 
 #[derive(Clone, Debug)]
@@ -142,6 +143,19 @@ pub async fn list_all(client: &Client, bucket: &str, prefix: &str) -> Result<Vec
 }
 
 /// An SDK error with its whole chain, for messages.
+/// The body of `key`, from one GetObject.
+pub async fn get_body(client: &Client, bucket: &str, key: &str) -> Result<ByteStream> {
+    let out = client
+        .get_object()
+        .bucket(bucket)
+        .key(key)
+        .send()
+        .await
+        .map_err(sdk_err)
+        .with_context(|| format!("GetObject {key}"))?;
+    Ok(out.body)
+}
+
 pub fn sdk_err<E: std::error::Error + Send + Sync + 'static>(e: E) -> anyhow::Error {
     anyhow::anyhow!("{}", aws_sdk_s3::error::DisplayErrorContext(e))
 }

@@ -8,22 +8,11 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use aws_sdk_s3::Client;
 use aws_sdk_s3::primitives::ByteStream;
+use docproc_host::report::PhaseTimings;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 
 use crate::s3::{Place, sdk_err};
-
-/// Per-phase times of one process-inbox run, as the reference's table splits them.
-#[derive(Clone, Debug, Default)]
-pub struct InboxTimes {
-    pub list_ms: f64,
-    pub read_ms: f64,
-    pub process_ms: f64,
-    pub write_meta_ms: f64,
-    pub move_ms: f64,
-    pub total_ms: f64,
-    pub documents: u32,
-}
 
 fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
@@ -31,17 +20,26 @@ fn ms(since: Instant) -> f64 {
 
 /// List `root/inbox/`; for each document: download it to a temporary file, read it, count
 /// words and lines, copy it to `processed/`, put `processed/<name>.meta.json`, delete the
-/// original, remove the temporary file.
+/// original, remove the temporary file. Returns the phase times (as the reference's table
+/// splits them) and how many documents were done.
 pub async fn process_inbox(
     client: &Client,
     place: &Place,
     root: &str,
     tmp: &Path,
-) -> Result<InboxTimes> {
+) -> Result<(PhaseTimings, u32)> {
     let bucket = &place.bucket;
     let inbox = place.key(&format!("{root}/inbox/"));
     let processed = place.key(&format!("{root}/processed/"));
-    let mut t = InboxTimes::default();
+    let mut t = PhaseTimings {
+        list_ms: 0.0,
+        read_ms: 0.0,
+        process_ms: 0.0,
+        write_meta_ms: 0.0,
+        move_ms: 0.0,
+        total_ms: 0.0,
+    };
+    let mut documents = 0;
     let started = Instant::now();
 
     let step = Instant::now();
@@ -109,24 +107,16 @@ pub async fn process_inbox(
             .with_context(|| format!("DeleteObject {key}"))?;
         tokio::fs::remove_file(&local).await?;
         t.move_ms += ms(step);
-        t.documents += 1;
+        documents += 1;
     }
     t.total_ms = ms(started);
-    Ok(t)
+    Ok((t, documents))
 }
 
 /// `s3.download_file`: one GetObject, streamed into a local file.
 async fn download(client: &Client, bucket: &str, key: &str, to: &Path) -> Result<()> {
-    let out = client
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(sdk_err)
-        .with_context(|| format!("GetObject {key}"))?;
+    let mut body = crate::s3::get_body(client, bucket, key).await?;
     let mut file = tokio::fs::File::create(to).await?;
-    let mut body = out.body;
     while let Some(chunk) = body.try_next().await.map_err(sdk_err)? {
         file.write_all(&chunk).await?;
     }

@@ -83,6 +83,19 @@ pub struct Requests {
     pub by_method: BTreeMap<String, f64>,
 }
 
+impl InboxResult {
+    /// One run's phase times, and its wall time around them.
+    pub fn push(&mut self, t: &docproc_host::report::PhaseTimings, wall_ms: f64) {
+        self.list_ms.push(t.list_ms);
+        self.read_ms.push(t.read_ms);
+        self.process_ms.push(t.process_ms);
+        self.write_meta_ms.push(t.write_meta_ms);
+        self.move_ms.push(t.move_ms);
+        self.total_ms.push(t.total_ms);
+        self.wall_ms.push(wall_ms);
+    }
+}
+
 #[derive(Serialize, Clone, Default)]
 pub struct InboxResult {
     pub documents: u32,

@@ -68,35 +68,18 @@ pub async fn run(
                         first_failure(&report)
                     );
                 }
-                let t = &report.timings;
                 r.documents = done;
-                r.list_ms.push(t.list_ms);
-                r.read_ms.push(t.read_ms);
-                r.process_ms.push(t.process_ms);
-                r.write_meta_ms.push(t.write_meta_ms);
-                r.move_ms.push(t.move_ms);
-                r.total_ms.push(t.total_ms);
-                r.wall_ms.push(run_report.wall_ms);
+                r.push(&report.timings, run_report.wall_ms);
             }
             Opened::Naive { client, place } => {
                 let tmp = ctx.work.join("naive-tmp");
                 std::fs::create_dir_all(&tmp)?;
-                let t = naive::process_inbox(client, place, &root, &tmp).await?;
-                if t.documents as usize != ctx.settings.docs {
-                    bail!(
-                        "{} of {} documents processed",
-                        t.documents,
-                        ctx.settings.docs
-                    );
+                let (t, documents) = naive::process_inbox(client, place, &root, &tmp).await?;
+                if documents as usize != ctx.settings.docs {
+                    bail!("{documents} of {} documents processed", ctx.settings.docs);
                 }
-                r.documents = t.documents;
-                r.list_ms.push(t.list_ms);
-                r.read_ms.push(t.read_ms);
-                r.process_ms.push(t.process_ms);
-                r.write_meta_ms.push(t.write_meta_ms);
-                r.move_ms.push(t.move_ms);
-                r.total_ms.push(t.total_ms);
-                r.wall_ms.push(t.total_ms);
+                r.documents = documents;
+                r.push(&t, t.total_ms);
             }
         }
         tally.add(&before, &pass.stats());

@@ -141,15 +141,7 @@ async fn s3fs_reads(fs: &docproc_s3fs::S3Fs, dir: &str) -> Result<u64> {
 }
 
 async fn single_get(client: &Client, bucket: &str, key: &str) -> Result<u64> {
-    let out = client
-        .get_object()
-        .bucket(bucket)
-        .key(key)
-        .send()
-        .await
-        .map_err(sdk_err)
-        .with_context(|| format!("GetObject {key}"))?;
-    drain(out.body).await
+    drain(crate::s3::get_body(client, bucket, key).await?).await
 }
 
 async fn drain(mut body: aws_sdk_s3::primitives::ByteStream) -> Result<u64> {

@@ -194,15 +194,10 @@ async fn bad_input_goes_to_failed_and_the_batch_goes_on() {
 #[tokio::test]
 async fn a_missing_inbox_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let err = run(
-        &runtime(),
-        &Backend::Local(dir.path().into()),
-        &process(),
-        Shard::ALL,
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let err = support::run_in(dir.path(), &process())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains(&dir.path().join("inbox").display().to_string()),
         "{err}"
@@ -274,13 +269,11 @@ async fn walk_counts_a_known_tree() {
         write(dir.path(), &rel, vec![7u8; i * 10]);
         bytes += i as u64 * 10;
     }
-    let report = run(
-        &runtime(),
-        &Backend::Local(dir.path().into()),
+    let report = support::run_in(
+        dir.path(),
         &Job::Walk {
             root: String::new(),
         },
-        Shard::ALL,
     )
     .await
     .unwrap();
@@ -344,14 +337,7 @@ async fn hash_matches_native_sha256_and_writes_digest_files() {
         // Not a multiple of the 64-byte block, so reads leave part of a block behind.
         chunk_size: (1 << 20) + 1000,
     };
-    let report = run(
-        &runtime(),
-        &Backend::Local(dir.path().into()),
-        &job,
-        Shard::ALL,
-    )
-    .await
-    .unwrap();
+    let report = support::run_in(dir.path(), &job).await.unwrap();
     let Report::Hash(h) = report.report else {
         unreachable!()
     };
@@ -440,14 +426,7 @@ async fn a_named_run_over_a_mistyped_root_says_so() {
         claims: None,
         only: Some(vec!["inbox/a.txt".into()]),
     };
-    let e = run(
-        &runtime(),
-        &Backend::Local(dir.path().into()),
-        &job,
-        Shard::ALL,
-    )
-    .await
-    .unwrap_err();
+    let e = support::run_in(dir.path(), &job).await.unwrap_err();
     assert!(
         format!("{e:#}").contains("no inbox/ directory here"),
         "{e:#}"
@@ -494,16 +473,14 @@ async fn names_too_long_for_their_records_never_stall_a_run() {
     // What was written is found again: a rerun does nothing, a duplicate event is done.
     let again = process_dir(dir.path()).await;
     assert_eq!((again.processed, again.failed), (0, 0), "{again:?}");
-    let named = run(
-        &runtime(),
-        &Backend::Local(dir.path().into()),
+    let named = support::run_in(
+        dir.path(),
         &Job::ProcessInbox {
             root: String::new(),
             chunk_size: 0,
             claims: None,
             only: Some(vec![format!("inbox/{good}"), format!("inbox/{bad}")]),
         },
-        Shard::ALL,
     )
     .await
     .unwrap();
@@ -522,15 +499,13 @@ async fn every_file_gets_a_digest_file_of_its_own() {
     for (i, rel) in paths.iter().enumerate() {
         write(dir.path(), &format!("data/{rel}"), format!("file {i}\n"));
     }
-    let report = run(
-        &runtime(),
-        &Backend::Local(dir.path().into()),
+    let report = support::run_in(
+        dir.path(),
         &Job::Hash {
             root: "data".into(),
             out_dir: "digests".into(),
             chunk_size: 0,
         },
-        Shard::ALL,
     )
     .await
     .unwrap();

@@ -55,14 +55,7 @@ async fn process_inbox_over_s3_matches_a_local_directory() {
         claims: None,
         only: None,
     };
-    let local = run(
-        &runtime(),
-        &Backend::Local(dir.path().into()),
-        &job,
-        Shard::ALL,
-    )
-    .await
-    .unwrap();
+    let local = support::run_in(dir.path(), &job).await.unwrap();
     let s3 = backend(&b, "job").await;
     let remote = run(&runtime(), &Backend::S3(s3.clone()), &job, Shard::ALL)
         .await

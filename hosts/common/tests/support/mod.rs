@@ -34,6 +34,15 @@ pub fn write(root: &Path, rel: &str, bytes: impl AsRef<[u8]>) {
 
 pub use docproc_testkit::use_server_credentials;
 
+/// `job` over directory `dir`, in one instance.
+pub async fn run_in(
+    dir: &Path,
+    job: &docproc_host::Job,
+) -> anyhow::Result<docproc_host::RunReport> {
+    let backend = Backend::Local(dir.into());
+    docproc_host::run(&runtime(), &backend, job, docproc_host::Shard::ALL).await
+}
+
 pub fn json(path: &Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
