@@ -2,7 +2,7 @@
 //! `sha256x4`), and write one digest file per input.
 
 use crate::clock::ms_between;
-use crate::fs::{ErrorKind, Fs, FsError, Kind, join};
+use crate::fs::{Fs, FsError, Kind, join};
 use crate::layout::{digest_name, hex};
 use crate::report::{FileDigest, HashReport};
 use crate::sha256x4::{self, BLOCK};
@@ -18,14 +18,11 @@ pub struct Options<'a> {
 }
 
 pub fn hash<F: Fs>(fs: &F, opts: &Options) -> Result<HashReport, FsError> {
-    opts.shard
-        .validate()
-        .map_err(|m| FsError::new(ErrorKind::InvalidArgument, opts.root, m))?;
-    let chunk = if opts.chunk_size == 0 {
-        DEFAULT_CHUNK
-    } else {
-        opts.chunk_size
-    };
+    opts.shard.check(opts.root)?;
+    // 0 asks for the default.
+    let chunk = Some(opts.chunk_size)
+        .filter(|&n| n > 0)
+        .unwrap_or(DEFAULT_CHUNK);
     let files = list_files(fs, opts)?;
     fs.create_dir(opts.out_dir)?;
     let mut report = HashReport::default();

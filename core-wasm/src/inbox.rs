@@ -116,14 +116,11 @@ impl From<FsError> for DocFailure {
 }
 
 pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsError> {
-    opts.shard
-        .validate()
-        .map_err(|m| FsError::new(ErrorKind::InvalidArgument, opts.root, m))?;
-    let chunk = if opts.chunk_size == 0 {
-        DEFAULT_CHUNK
-    } else {
-        opts.chunk_size
-    };
+    opts.shard.check(opts.root)?;
+    // 0 asks for the default.
+    let chunk = Some(opts.chunk_size)
+        .filter(|&n| n > 0)
+        .unwrap_or(DEFAULT_CHUNK);
     let mut dirs = Dirs::new(opts.root, opts.whole_file_writes);
     let mut report = InboxReport::default();
     let started = fs.now();

@@ -1,3 +1,5 @@
+use crate::fs::{ErrorKind, FsError};
+
 /// Splits work without coordination: every instance hashes the same key the
 /// same way, so the shards cover each item exactly once. Hosts use this one too,
 /// to choose and check shards before any instance starts.
@@ -21,6 +23,12 @@ impl Shard {
             ));
         }
         Ok(())
+    }
+
+    /// [`Shard::validate`], as the error a workload over `root` returns.
+    pub fn check(&self, root: &str) -> Result<(), FsError> {
+        self.validate()
+            .map_err(|m| FsError::new(ErrorKind::InvalidArgument, root, m))
     }
 
     pub fn owns(&self, key: &str) -> bool {

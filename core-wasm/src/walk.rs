@@ -1,14 +1,12 @@
 //! walk: list and stat every entry below a directory.
 
 use crate::clock::ms_between;
-use crate::fs::{ErrorKind, Fs, FsError, Kind, join};
+use crate::fs::{Fs, FsError, Kind, join};
 use crate::report::WalkReport;
 use crate::shard::Shard;
 
 pub fn walk<F: Fs>(fs: &F, root: &str, shard: Shard) -> Result<WalkReport, FsError> {
-    shard
-        .validate()
-        .map_err(|m| FsError::new(ErrorKind::InvalidArgument, root, m))?;
+    shard.check(root)?;
     let started = fs.now();
     let mut report = WalkReport::default();
     // Depth-first with an explicit stack: deep trees must not overflow the

@@ -79,6 +79,18 @@ async fn get(client: &Client, bucket: &str, key: &str) -> Result<Vec<u8>, String
     Ok(body.to_vec())
 }
 
+async fn put(client: &Client, bucket: &str, key: &str, data: &[u8]) -> Result<(), String> {
+    client
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .body(ByteStream::from(data.to_vec()))
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| DisplayErrorContext(e).to_string())
+}
+
 #[tokio::test]
 async fn forwards_requests_unchanged() {
     let (b, data) = seeded("proxy-forwards").await;
@@ -86,14 +98,7 @@ async fn forwards_requests_unchanged() {
     assert!(proxy.endpoint().starts_with("http://127.0.0.1:"));
     let c = no_retries(&proxy);
     // A signed PUT (with a body) and GET through the proxy: the signature still verifies.
-    c.put_object()
-        .bucket(&b.name)
-        .key("via-proxy.bin")
-        .body(ByteStream::from(data.clone()))
-        .send()
-        .await
-        .map_err(|e| DisplayErrorContext(e).to_string())
-        .unwrap();
+    put(&c, &b.name, "via-proxy.bin", &data).await.unwrap();
     assert_eq!(get(&c, &b.name, "via-proxy.bin").await.unwrap(), data);
     let listed = c.list_objects_v2().bucket(&b.name).send().await.unwrap();
     assert_eq!(listed.key_count(), Some(2));
@@ -336,14 +341,7 @@ async fn standard_retries_recover_from_every_transient_fault() {
                     .unwrap();
             }
             _ => {
-                c.put_object()
-                    .bucket(&b.name)
-                    .key("retried.bin")
-                    .body(ByteStream::from(data.clone()))
-                    .send()
-                    .await
-                    .map_err(|e| DisplayErrorContext(e).to_string())
-                    .unwrap();
+                put(&c, &b.name, "retried.bin", &data).await.unwrap();
             }
         }
         let s = &proxy.stats() - &before;

@@ -12,7 +12,7 @@ use wasmtime_wasi::filesystem::{WasiFilesystem, WasiFilesystemView};
 use wasmtime_wasi::p2::bindings::{clocks, filesystem};
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 
-use crate::bindings::{Docproc, DocprocPre};
+use crate::bindings::Docproc;
 use crate::error::HostError;
 use crate::limits::MemoryCap;
 use crate::runtime::Runtime;
@@ -110,10 +110,5 @@ pub async fn instantiate(
         table: ResourceTable::new(),
         cap: MemoryCap::new(rt.options.memory_limit),
     };
-    let mut store = Store::new(&rt.engine, state);
-    store.limiter(|s| &mut s.cap);
-    store.set_epoch_deadline(rt.epoch_deadline());
-    let pre = DocprocPre::new(linker(rt)?.instantiate_pre(&rt.component)?)?;
-    let instance = pre.instantiate_async(&mut store).await?;
-    Ok((store, instance))
+    rt.instantiate(state, |s| &mut s.cap, linker(rt)?).await
 }

@@ -12,11 +12,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use sha2::{Digest, Sha256};
-use wasmtime::component::Component;
-use wasmtime::{Config, Engine};
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine, Store};
 
-use crate::bindings::WORKLOADS_EXPORT;
+use crate::bindings::{Docproc, DocprocPre, WORKLOADS_EXPORT};
 use crate::error::HostError;
+use crate::limits::MemoryCap;
 
 /// The core, as built by `make component`.
 pub static EMBEDDED_COMPONENT: &[u8] = include_bytes!(concat!(
@@ -84,6 +85,22 @@ pub struct Runtime {
 }
 
 impl Runtime {
+    /// A store for `state`, held to this runtime's memory cap (which `cap` finds in the
+    /// state) and time limit, with the component instantiated in it through `linker`.
+    pub(crate) async fn instantiate<T: Send + 'static>(
+        &self,
+        state: T,
+        cap: fn(&mut T) -> &mut MemoryCap,
+        linker: Linker<T>,
+    ) -> Result<(Store<T>, Docproc)> {
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(move |s| cap(s));
+        store.set_epoch_deadline(self.epoch_deadline());
+        let pre = DocprocPre::new(linker.instantiate_pre(&self.component)?)?;
+        let instance = pre.instantiate_async(&mut store).await?;
+        Ok((store, instance))
+    }
+
     pub fn new(source: &ComponentSource, options: RuntimeOptions) -> Result<Runtime> {
         let started = Instant::now();
         let (origin, bytes) = match source {

@@ -20,7 +20,7 @@ use wasmtime::Store;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime_wasi::clocks::{WasiClocks, WasiClocksCtx, WasiClocksCtxView, WasiClocksView};
 
-use crate::bindings::{Docproc, DocprocPre};
+use crate::bindings::Docproc;
 use crate::limits::MemoryCap;
 use crate::runtime::Runtime;
 
@@ -219,10 +219,5 @@ pub async fn instantiate(
         closing: Vec::new(),
         noted: errors::Noted::default(),
     };
-    let mut store = Store::new(&rt.engine, state);
-    store.limiter(|s| &mut s.cap);
-    store.set_epoch_deadline(rt.epoch_deadline());
-    let pre = DocprocPre::new(linker(rt)?.instantiate_pre(&rt.component)?)?;
-    let instance = pre.instantiate_async(&mut store).await?;
-    Ok((store, instance))
+    rt.instantiate(state, |s| &mut s.cap, linker(rt)?).await
 }

@@ -18,6 +18,16 @@ pub(crate) struct Cached {
     pub etag: Option<String>,
 }
 
+impl Cached {
+    /// A directory: implied by the keys below it or by its marker, so it has no etag.
+    pub(crate) fn directory() -> Cached {
+        Cached {
+            attr: Attr::directory(),
+            etag: None,
+        }
+    }
+}
+
 #[derive(Debug)]
 struct Entry {
     cached: Cached,
@@ -103,16 +113,7 @@ impl MetaCache {
             match entries.get(dir) {
                 Some(e) if e.cached.attr.is_dir() => break,
                 _ => {
-                    entries.insert(
-                        dir.to_owned(),
-                        Entry::new(
-                            Cached {
-                                attr: Attr::directory(),
-                                etag: None,
-                            },
-                            now,
-                        ),
-                    );
+                    entries.insert(dir.to_owned(), Entry::new(Cached::directory(), now));
                 }
             }
             dir = parent(dir);
@@ -202,16 +203,7 @@ impl MetaCache {
             Self::drop_below(&mut entries, &path);
         }
         if !entries.get(dir).is_some_and(|e| e.cached.attr.is_dir()) {
-            entries.insert(
-                dir.to_owned(),
-                Entry::new(
-                    Cached {
-                        attr: Attr::directory(),
-                        etag: None,
-                    },
-                    now,
-                ),
-            );
+            entries.insert(dir.to_owned(), Entry::new(Cached::directory(), now));
         }
         for (path, cached) in children {
             if entries.get(path).is_some_and(|e| e.learnt > started) {
@@ -311,10 +303,7 @@ mod tests {
     }
 
     fn dir() -> Cached {
-        Cached {
-            attr: Attr::directory(),
-            etag: None,
-        }
+        Cached::directory()
     }
 
     #[test]
