@@ -142,7 +142,6 @@ pub async fn list_all(client: &Client, bucket: &str, prefix: &str) -> Result<Vec
     Ok(out)
 }
 
-/// An SDK error with its whole chain, for messages.
 /// The body of `key`, from one GetObject.
 pub async fn get_body(client: &Client, bucket: &str, key: &str) -> Result<ByteStream> {
     let out = client
@@ -156,6 +155,7 @@ pub async fn get_body(client: &Client, bucket: &str, key: &str) -> Result<ByteSt
     Ok(out.body)
 }
 
+/// An SDK error with its whole chain, for messages.
 pub fn sdk_err<E: std::error::Error + Send + Sync + 'static>(e: E) -> anyhow::Error {
     anyhow::anyhow!("{}", aws_sdk_s3::error::DisplayErrorContext(e))
 }

@@ -77,13 +77,13 @@ impl Backend {
 
     /// Writes `body` as file `rel`, replacing what was there, so that a reader sees the
     /// whole file or none of it: a renamed temporary on a directory, one upload on S3.
-    /// Makes the parent directories it needs.
+    /// The parent directory must exist ([`Backend::make_dir`]), so writing many files
+    /// into one directory costs no request per file to make it.
     pub async fn write_file(&self, rel: &str, body: &[u8]) -> Result<()> {
-        let (dir, name) = rel.rsplit_once('/').unwrap_or(("", rel));
-        self.make_dir(dir).await?;
         match self {
             Backend::Local(base) => {
                 let path = confine(base, rel)?;
+                let name = rel.rsplit_once('/').map_or(rel, |(_, name)| name);
                 let tmp = path.with_file_name(format!(".{name}.tmp"));
                 std::fs::write(&tmp, body)
                     .and_then(|()| std::fs::rename(&tmp, &path))

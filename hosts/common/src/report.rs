@@ -129,7 +129,6 @@ impl RunReport {
         self
     }
 
-    /// Documents that went to `failed/`; hosts turn this into exit code 3.
     /// A run that completed exits 0, or 3 when documents went to `failed/`.
     pub fn exit_code(&self) -> ExitCode {
         if self.failed_documents() > 0 {
@@ -139,6 +138,7 @@ impl RunReport {
         }
     }
 
+    /// Documents that went to `failed/`.
     pub fn failed_documents(&self) -> u32 {
         match &self.report {
             Report::ProcessInbox(r) => r.failed,

@@ -461,6 +461,7 @@ async fn execute(
 
 async fn save(backend: &Backend, key: &str, response: &Response) -> anyhow::Result<()> {
     let body = serde_json::to_vec_pretty(response)?;
+    backend.make_dir(summary::DIR).await?;
     backend.write_file(key, &body).await
 }
 

