@@ -31,14 +31,7 @@ pub async fn process_inbox(
     let bucket = &place.bucket;
     let inbox = place.key(&format!("{root}/inbox/"));
     let processed = place.key(&format!("{root}/processed/"));
-    let mut t = PhaseTimings {
-        list_ms: 0.0,
-        read_ms: 0.0,
-        process_ms: 0.0,
-        write_meta_ms: 0.0,
-        move_ms: 0.0,
-        total_ms: 0.0,
-    };
+    let mut t = PhaseTimings::default();
     let mut documents = 0;
     let started = Instant::now();
 

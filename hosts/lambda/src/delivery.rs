@@ -210,16 +210,8 @@ mod tests {
     }
 
     fn inbox_report(documents: Vec<DocumentResult>) -> InboxReport {
-        let zero = docproc_host::report::PhaseTimings {
-            list_ms: 0.0,
-            read_ms: 0.0,
-            process_ms: 0.0,
-            write_meta_ms: 0.0,
-            move_ms: 0.0,
-            total_ms: 0.0,
-        };
         InboxReport {
-            timings: zero,
+            timings: Default::default(),
             processed: 0,
             resumed: 0,
             failed: 0,
