@@ -4,10 +4,11 @@
 #                     request latency (~25 min on 2 cores, plus ~15 min once to build Mountpoint)
 #   make bench-quick  the same harness at a tiny scale, no Mountpoint (~2 min; CI runs it)
 #   make bench-aws    the same harness against the deployed stack (terraform output -json)
+#   make bench-scale  20 documents beside SCALE_KEYS keys of history, and a walk of them
 #
 # Extra flags go through BENCH_ARGS, e.g. make bench-all BENCH_ARGS="--scale 0.1".
 
-.PHONY: bench-all bench-quick bench-aws bench-build bench-tools bench-mountpoint
+.PHONY: bench-all bench-quick bench-aws bench-scale bench-build bench-tools bench-mountpoint
 
 # release, the profile `make test` builds too, so bench-quick in CI reuses that build.
 BENCH_PROFILE ?= release
@@ -49,6 +50,12 @@ bench-mountpoint:
 
 bench-all: bench-tools bench-mountpoint bench-build ## Every backend, every workload, reference sizes; results in bench/results/
 	$(BENCH) all --mountpoint-bin $(MOUNT_S3) $(BENCH_ARGS)
+	$(BENCH) scale --keys $(SCALE_KEYS)
+
+SCALE_KEYS ?= 100000
+
+bench-scale: bench-build ## A run beside SCALE_KEYS keys of history (default 100000), and a walk of them
+	$(BENCH) scale --keys $(SCALE_KEYS)
 
 bench-quick: bench-tools bench-build ## The benchmark harness at a tiny scale, without Mountpoint (CI)
 	$(BENCH) quick $(BENCH_ARGS)

@@ -1,4 +1,4 @@
-//! The command line: `all`, `quick`, `aws`, and the hidden child `rss-probe`.
+//! The command line: `all`, `quick`, `aws`, `scale`, and the hidden child `rss-probe`.
 
 use std::path::PathBuf;
 
@@ -49,6 +49,7 @@ Examples:
   docproc-bench all --scale 0.1           # a tenth of the files and bytes
   docproc-bench all --backends docproc,naive --workloads process-inbox,walk
   docproc-bench all --latency-ms 0        # no latency pass
+  docproc-bench scale --keys 1000000      # 20 documents beside a million processed ones
   docproc-bench aws                       # against the stack `make tf-apply` deployed
 
 Everything it starts binds 127.0.0.1 only, lives in one work directory, and is stopped
@@ -76,6 +77,10 @@ pub enum Command {
     /// backends against the real bucket, and the S3 Files and Mountpoint mounts when run on
     /// the EC2 runner where they are mounted.
     Aws(AwsArgs),
+    /// What a run costs beside a large history: process-inbox beside an empty processed/
+    /// and beside --keys objects there, and a walk of those keys beside the raw sweeps.
+    /// Runs the docproc binary with its defaults, through a request-counting proxy.
+    Scale(ScaleArgs),
     /// (internal) Hash one directory in this process and print its peak RSS as JSON.
     #[command(hide = true)]
     RssProbe(RssProbeArgs),
@@ -138,6 +143,31 @@ pub struct AwsArgs {
 }
 
 #[derive(Args, Clone)]
+pub struct ScaleArgs {
+    /// Objects of history under processed/ (half documents, half metadata).
+    #[arg(long, default_value_t = 100_000)]
+    pub keys: u64,
+    /// New documents in inbox/ for each process-inbox run.
+    #[arg(long, default_value_t = 20)]
+    pub docs: usize,
+    /// Runs of each case; the tables show the median.
+    #[arg(long, default_value_t = 3)]
+    pub runs: u32,
+    /// Latency added to every request in a second pass, in ms; 0: no second pass.
+    #[arg(long, default_value_t = 10)]
+    pub latency_ms: u64,
+    /// The docproc binary to run (default: the one built beside docproc-bench).
+    #[arg(long, value_name = "FILE")]
+    pub docproc_bin: Option<PathBuf>,
+    /// Where results go (scale.md, scale.json).
+    #[arg(long, default_value = "bench/results", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Where the work directory (server data) is created.
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+}
+
+#[derive(Args, Clone)]
 pub struct RssProbeArgs {
     /// Directory to hash (Backend::Local), or with --s3, the S3 location s3://bucket/prefix.
     #[arg(long)]
@@ -169,6 +199,7 @@ pub async fn dispatch(cli: Cli) -> Result<()> {
             let settings = Settings::from_args(Profile::Aws, &args.run)?;
             crate::workloads::run_aws(settings, args).await
         }
+        Command::Scale(args) => crate::scale::run(args).await,
         Command::RssProbe(_) => unreachable!("handled before the runtime starts"),
     }
 }

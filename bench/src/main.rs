@@ -9,6 +9,7 @@ mod machine;
 mod mounts;
 mod report;
 mod s3;
+mod scale;
 mod seed;
 mod settings;
 mod stats;

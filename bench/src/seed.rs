@@ -92,7 +92,7 @@ pub fn inbox_local(dir: &Path, root: &str, docs: usize) -> Result<()> {
     Ok(())
 }
 
-async fn put(client: &Client, bucket: &str, key: &str, body: Vec<u8>) -> Result<()> {
+pub async fn put(client: &Client, bucket: &str, key: &str, body: Vec<u8>) -> Result<()> {
     client
         .put_object()
         .bucket(bucket)

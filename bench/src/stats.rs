@@ -22,6 +22,17 @@ impl Samples {
         self.0.iter().copied().fold(f64::NEG_INFINITY, f64::max)
     }
 
+    /// The middle value (the lower of the two middle ones for an even count): one slow
+    /// run of a few does not move it.
+    pub fn median(&self) -> f64 {
+        let mut v = self.0.clone();
+        if v.is_empty() {
+            return f64::NAN;
+        }
+        v.sort_by(f64::total_cmp);
+        v[(v.len() - 1) / 2]
+    }
+
     pub fn mean(&self) -> f64 {
         if self.0.is_empty() {
             return f64::NAN;

@@ -121,7 +121,7 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
     let chunk = Some(opts.chunk_size)
         .filter(|&n| n > 0)
         .unwrap_or(DEFAULT_CHUNK);
-    let mut dirs = Dirs::new(opts.root, opts.whole_file_writes);
+    let dirs = Dirs::new(opts.root, opts.whole_file_writes);
     let mut report = InboxReport::default();
     let started = fs.now();
 
@@ -143,16 +143,8 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
             }
         },
     };
-    // Listed before it is made: where processed/ is there already, as on every run but
-    // the first, the listing's lookup tells the mkdir so, and S3 sees one round trip, not
-    // two. failed/ is made by the first failure.
-    if !named_run {
-        let done = match fs.read_dir(&dirs.processed) {
-            Err(e) if e.kind == ErrorKind::NotFound => Vec::new(),
-            other => other?,
-        };
-        dirs.done = Some(done.into_iter().map(|e| e.name).collect());
-    }
+    // processed/ is never listed: it holds every document of the pipeline's history, and a
+    // run looks up only its own documents' names there. failed/ is made by the first failure.
     fs.create_dir(&dirs.processed)?;
     if let Some(c) = &opts.claims {
         // Swept before the documents, not after: its listing of .claims/ is the lookup the
@@ -331,10 +323,6 @@ struct Dirs {
     inbox: String,
     processed: String,
     failed: String,
-    /// Names in `processed/` when the run started: one listing instead of
-    /// two lookups per document (each a request or two on S3). A named run,
-    /// a few documents out of maybe millions, looks each one up instead.
-    done: Option<BTreeSet<String>>,
     whole_file_writes: bool,
 }
 
@@ -344,19 +332,14 @@ impl Dirs {
             inbox: join(root, layout::INBOX),
             processed: join(root, layout::PROCESSED),
             failed: join(root, layout::FAILED),
-            done: None,
             whole_file_writes,
         }
     }
 
     fn in_processed<F: Fs>(&self, fs: &F, name: &str) -> Result<bool, DocFailure> {
-        match &self.done {
-            Some(done) => Ok(done.contains(name)),
-            None => fs
-                .stat(&join(&self.processed, name))
-                .map(|s| s.is_some())
-                .map_err(DocFailure::from),
-        }
+        fs.stat(&join(&self.processed, name))
+            .map(|s| s.is_some())
+            .map_err(DocFailure::from)
     }
 }
 

@@ -24,7 +24,7 @@ use crate::report::model::{BackendInfo, BackendRow, Outcome, PassResult, Request
 use crate::settings::Workload;
 use crate::ui;
 
-pub use setup::{run_aws, run_local};
+pub use setup::{repo_root, run_aws, run_local};
 
 /// Requests seen by the proxy across runs, averaged per run at the end.
 #[derive(Default)]

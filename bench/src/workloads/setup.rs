@@ -22,7 +22,7 @@ use crate::{report, seed, ui};
 use docproc_host::report::human_bytes;
 
 /// The repository: where scripts/s3-server and the SeaweedFS venv are.
-fn repo_root() -> PathBuf {
+pub fn repo_root() -> PathBuf {
     let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     if built.join("scripts/s3-server").is_file() {
         return built.canonicalize().unwrap_or(built);

@@ -206,8 +206,9 @@ impl S3Fs {
         Arc::clone(&self.inner.clock)
     }
 
-    /// From the cache when a listing or lookup already saw `path`; otherwise HEAD of the
-    /// key, then a one-key LIST of "path/" to find a directory.
+    /// From the cache when a listing or lookup already saw `path`; otherwise one LIST with
+    /// the key as its prefix, which shows the file or the directory of that name (a
+    /// directory is then confirmed by its own one-key LIST).
     pub async fn stat(&self, path: &str) -> Result<Attr, Error> {
         self.inner.stat(path, superblock::Expect::Any).await
     }

@@ -158,18 +158,25 @@ async fn nested_prefixes_and_markers() {
     ));
 }
 
+/// A lookup nothing listed before asks one LIST with the key as its prefix: a file, and a
+/// missing path (the metadata process-inbox looks for before it writes it), cost one round
+/// trip and no HEAD, also beside a million other keys.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn stat_without_a_listing_heads_then_lists() {
+async fn stat_without_a_listing_asks_one_listing_of_the_key() {
     let b = bucket("stat-cold").await;
     b.put("dir/f.txt", b"12345".to_vec()).await;
+    b.put("dir/f.txt.bak", b"old".to_vec()).await;
     b.put("marker-only/", Vec::new()).await;
+    // Siblings that sort between "sib" and "sib/" fill the lookup's page.
+    b.put_many((0..12).map(|i| format!("sib-{i:02}"))).await;
+    b.put("sib/in.txt", b"in".to_vec()).await;
     let fs = b.fs();
 
     let before = fs.metrics();
     let attr = fs.stat("dir/f.txt").await.expect("file");
     assert_eq!((attr.kind, attr.size), (Kind::File, 5));
     let used = fs.metrics() - before;
-    assert_eq!((used.head, used.list), (1, 0));
+    assert_eq!((used.head, used.list), (0, 1), "{used:?}");
 
     // Implied by dir/f.txt, so already known.
     let before = fs.metrics();
@@ -177,9 +184,21 @@ async fn stat_without_a_listing_heads_then_lists() {
     assert_eq!((fs.metrics() - before).requests(), 0);
 
     let before = fs.metrics();
-    assert_eq!(fs.stat("marker-only").await.unwrap().kind, Kind::Directory);
+    assert!(matches!(fs.stat("dir/f").await, Err(Error::NotFound(_))));
+    assert!(matches!(
+        fs.stat("dir/f.txt.meta.json").await,
+        Err(Error::NotFound(_))
+    ));
     let used = fs.metrics() - before;
-    assert_eq!((used.head, used.list), (1, 1));
+    assert_eq!((used.head, used.list), (0, 2), "one each: {used:?}");
+
+    // A directory is confirmed by its own listing, as read_dir sees it.
+    let before = fs.metrics();
+    assert_eq!(fs.stat("marker-only").await.unwrap().kind, Kind::Directory);
+    assert_eq!(fs.stat("sib").await.unwrap().kind, Kind::Directory);
+    assert_eq!(fs.stat("sib-11").await.unwrap().kind, Kind::File);
+    let used = fs.metrics() - before;
+    assert_eq!((used.head, used.list), (0, 5), "{used:?}");
 
     assert!(matches!(fs.stat("ghost").await, Err(Error::NotFound(_))));
     for bad in ["/abs", "a//b", "a/../b", "./a", "trailing/", "nul\0"] {

@@ -1,9 +1,9 @@
-//! Single-path lookups: the cache first, then HEAD of the key, then a one-key LIST of
-//! "path/" to tell a directory from nothing.
+//! Single-path lookups: the cache first, then one LIST whose prefix is the key, which shows
+//! a file of that name and a directory of that name alike.
 
 use super::Cached;
 use crate::path::{parent, validate};
-use crate::s3::ListPage;
+use crate::s3::{ListPage, ListedObject};
 use crate::{Attr, Error, Inner};
 
 /// What a caller expects at a path, which decides how an uncached lookup asks S3.
@@ -60,13 +60,30 @@ impl Inner {
         found
     }
 
+    /// One delimited LIST whose prefix is the key itself answers for the file and for the
+    /// directory of that name at once, so a missing path (metadata not written yet, the
+    /// common case) costs one round trip, not a HEAD and then a LIST: three under a role
+    /// scoped by `s3:prefix`, whose HEAD of a missing key is refused, not answered.
     async fn lookup_uncached(&self, path: &str) -> Result<Cached, Error> {
-        if let Some(file) = self.file_at(path).await? {
-            return Ok(file);
+        let key = self.file_key(path);
+        let page = self.list_page(&key, true, None, Some(PROBE_KEYS)).await?;
+        match probed(&key, &page) {
+            Probed::File(o) => {
+                let cached = Cached {
+                    attr: Attr::file(o.size, o.mtime),
+                    etag: o.etag.clone(),
+                };
+                self.cache.insert(path, cached.clone());
+                Ok(cached)
+            }
+            Probed::Nothing => Err(Error::NotFound(path.to_owned())),
+            // Its marker, if any, is folded into the prefix here: the directory's own
+            // listing says, as read_dir would.
+            Probed::MaybeDir => self
+                .dir_at(path)
+                .await?
+                .ok_or_else(|| Error::NotFound(path.to_owned())),
         }
-        self.dir_at(path)
-            .await?
-            .ok_or_else(|| Error::NotFound(path.to_owned()))
     }
 
     pub(crate) async fn file_at(&self, path: &str) -> Result<Option<Cached>, Error> {
@@ -154,6 +171,93 @@ impl Inner {
             Some(c) if c.attr.is_dir() => Ok(()),
             Some(_) => Err(Error::NotDir(dir.to_owned())),
             None => Err(Error::NotFound(dir.to_owned())),
+        }
+    }
+}
+
+/// Keys a lookup's LIST asks for: the file, the directory, and room for a few siblings that
+/// sort between the two (`a.txt` < `a.txt.bak` < `a.txt/`).
+const PROBE_KEYS: i32 = 8;
+
+enum Probed<'a> {
+    File(&'a ListedObject),
+    /// A directory's prefix was listed, or the page ended before it could have been.
+    MaybeDir,
+    Nothing,
+}
+
+/// What a delimited listing with prefix `key` says is at `key`. A file wins over a
+/// directory of the same name, as a HEAD-first lookup had it.
+fn probed<'a>(key: &str, page: &'a ListPage) -> Probed<'a> {
+    if let Some(file) = page.objects.iter().find(|o| o.key == key) {
+        return Probed::File(file);
+    }
+    let dir = format!("{key}/");
+    let seen = page.prefixes.iter().any(|p| *p == dir)
+        || page.objects.iter().any(|o| o.key.starts_with(&dir));
+    // S3 lists in byte order, so a page that went past "key/" has shown it if it exists.
+    let last = page
+        .objects
+        .iter()
+        .map(|o| o.key.as_str())
+        .chain(page.prefixes.iter().map(String::as_str))
+        .max();
+    let settled = page.next_token.is_none() || last.is_some_and(|l| l > dir.as_str());
+    if seen || !settled {
+        Probed::MaybeDir
+    } else {
+        Probed::Nothing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(keys: &[&str], prefixes: &[&str], more: bool) -> ListPage {
+        ListPage {
+            objects: keys
+                .iter()
+                .map(|k| ListedObject {
+                    key: k.to_string(),
+                    size: 1,
+                    mtime: None,
+                    etag: None,
+                })
+                .collect(),
+            prefixes: prefixes.iter().map(|p| p.to_string()).collect(),
+            next_token: more.then(|| "next".to_string()),
+        }
+    }
+
+    #[test]
+    fn a_lookup_listing_tells_file_directory_and_nothing_apart() {
+        let k = "r/a.txt";
+        let cases: &[(ListPage, &str)] = &[
+            (page(&[], &[], false), "nothing"),
+            (page(&["r/a.txt"], &[], false), "file"),
+            (
+                page(&["r/a.txt", "r/a.txt.bak"], &["r/a.txt/"], false),
+                "file",
+            ),
+            (page(&["r/a.txt.bak"], &[], false), "nothing"),
+            (page(&[], &["r/a.txt/"], false), "dir"),
+            (page(&["r/a.txt/x"], &[], false), "dir"),
+            // Siblings filled the page before "r/a.txt/" could come: not settled.
+            (page(&["r/a.txt-1", "r/a.txt-2"], &[], true), "dir"),
+            // Past "r/a.txt/" already: nothing, however many pages follow.
+            (page(&["r/a.txt-1"], &["r/a.txt0/"], true), "nothing"),
+        ];
+        for (p, want) in cases {
+            let got = match probed(k, p) {
+                Probed::File(o) => {
+                    assert_eq!(o.key, k);
+                    "file"
+                }
+                Probed::MaybeDir => "dir",
+                Probed::Nothing => "nothing",
+            };
+            assert_eq!(got, *want, "{:?} {:?}", p.objects, p.prefixes);
         }
     }
 }
