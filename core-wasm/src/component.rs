@@ -33,22 +33,6 @@ impl WasiFs {
             .ok_or_else(|| FsError::new(ErrorKind::NotFound, "", "the host preopened no directory"))
     }
 
-    /// Lists a directory already opened: a NotFound here is an entry that vanished while
-    /// it was being listed, never the directory missing.
-    fn list_once(&self, path: &str, opened: Option<&Descriptor>) -> fs::Result<Vec<Entry>> {
-        let dir = opened.unwrap_or(&self.root);
-        let stream = dir.read_directory().map_err(|e| err(path, e))?;
-        let mut entries = Vec::new();
-        while let Some(e) = stream.read_directory_entry().map_err(|e| err(path, e))? {
-            entries.push(Entry {
-                name: e.name,
-                kind: kind_of(e.type_),
-            });
-        }
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(entries)
-    }
-
     fn dir(&self, path: &str) -> Result<Option<Descriptor>, FsError> {
         if path.is_empty() {
             return Ok(None);
@@ -90,25 +74,27 @@ fn kind_of(t: DescriptorType) -> Kind {
 
 impl fs::Fs for WasiFs {
     type File = Descriptor;
+    type Dir = Option<Descriptor>;
 
-    fn read_dir(&self, path: &str) -> fs::Result<Vec<Entry>> {
-        // Listing a directory another host is changing can trip over an
-        // entry that is gone by the time the host looks at it: list again.
-        // A directory that is not there fails its open: that answer is final, and asking
-        // the store again would cost one more lookup of it (two requests on S3).
-        let opened = self.dir(path)?;
-        let mut attempts = 0;
-        loop {
-            match self.list_once(path, opened.as_ref()) {
-                Err(e) if e.kind == ErrorKind::NotFound && attempts < 5 => {
-                    attempts += 1;
-                    if !path.is_empty() && self.stat(path)?.is_none() {
-                        return Err(e);
-                    }
-                }
-                other => return other,
-            }
+    fn open_dir(&self, path: &str) -> fs::Result<Option<Descriptor>> {
+        self.dir(path)
+    }
+
+    fn list_dir(
+        &self,
+        dir: &Option<Descriptor>,
+        path: &str,
+        f: &mut dyn FnMut(Entry) -> fs::Result<()>,
+    ) -> fs::Result<()> {
+        let dir = dir.as_ref().unwrap_or(&self.root);
+        let stream = dir.read_directory().map_err(|e| err(path, e))?;
+        while let Some(e) = stream.read_directory_entry().map_err(|e| err(path, e))? {
+            f(Entry {
+                name: e.name,
+                kind: kind_of(e.type_),
+            })?;
         }
+        Ok(())
     }
 
     fn stat(&self, path: &str) -> fs::Result<Option<Stat>> {

@@ -65,9 +65,60 @@ pub type Result<T> = std::result::Result<T, FsError>;
 /// Paths are relative to the root, `/`-separated; "" is the root.
 pub trait Fs {
     type File;
+    /// A directory opened for listing.
+    type Dir;
+
+    /// Opens a directory to list: a NotFound here is the directory missing, and final.
+    fn open_dir(&self, path: &str) -> Result<Self::Dir>;
+    /// One listing of an opened directory: `f` gets each entry as the store yields it, in
+    /// no set order, without `.` and `..`. A NotFound here is an entry that vanished while
+    /// it was being listed, never the directory missing.
+    fn list_dir(
+        &self,
+        dir: &Self::Dir,
+        path: &str,
+        f: &mut dyn FnMut(Entry) -> Result<()>,
+    ) -> Result<()>;
+
+    /// Folds the entries of `path` into a fresh `init()`, holding nothing but what `step`
+    /// keeps: a directory of a million entries streams through. Listing a directory
+    /// another host is changing can trip over an entry gone by the time the store looks
+    /// at it: then it is listed again, from a fresh `init()`, while it is still there.
+    fn scan_dir<T>(
+        &self,
+        path: &str,
+        init: impl Fn() -> T,
+        mut step: impl FnMut(&mut T, Entry) -> Result<()>,
+    ) -> Result<T> {
+        // A missing directory fails its open: asking the store again would cost one more
+        // lookup of it (two requests on S3).
+        let dir = self.open_dir(path)?;
+        let mut attempts = 0;
+        loop {
+            let mut acc = init();
+            let listed = self.list_dir(&dir, path, &mut |e| step(&mut acc, e));
+            match listed {
+                Ok(()) => return Ok(acc),
+                Err(e) if e.kind == ErrorKind::NotFound && attempts < 5 => {
+                    attempts += 1;
+                    if !path.is_empty() && self.stat(path)?.is_none() {
+                        return Err(e);
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
 
     /// Entries of a directory, sorted by name, without `.` and `..`.
-    fn read_dir(&self, path: &str) -> Result<Vec<Entry>>;
+    fn read_dir(&self, path: &str) -> Result<Vec<Entry>> {
+        let mut entries = self.scan_dir(path, Vec::new, |all, e| {
+            all.push(e);
+            Ok(())
+        })?;
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(entries)
+    }
     /// `None` when nothing is there. Does not follow symlinks.
     fn stat(&self, path: &str) -> Result<Option<Stat>>;
     fn open(&self, path: &str) -> Result<Self::File>;

@@ -47,18 +47,29 @@ fn kind_of(t: std::fs::FileType) -> Kind {
 
 impl fs::Fs for NativeFs {
     type File = std::cell::RefCell<std::fs::File>;
+    type Dir = ();
 
-    fn read_dir(&self, path: &str) -> fs::Result<Vec<Entry>> {
-        let mut entries = Vec::new();
+    /// Each listing opens the directory afresh; this open only says whether it is there.
+    fn open_dir(&self, path: &str) -> fs::Result<()> {
+        std::fs::read_dir(self.path(path))
+            .map(drop)
+            .map_err(|e| err(path, e))
+    }
+
+    fn list_dir(
+        &self,
+        _dir: &(),
+        path: &str,
+        f: &mut dyn FnMut(Entry) -> fs::Result<()>,
+    ) -> fs::Result<()> {
         for e in std::fs::read_dir(self.path(path)).map_err(|e| err(path, e))? {
             let e = e.map_err(|e| err(path, e))?;
-            entries.push(Entry {
+            f(Entry {
                 name: e.file_name().to_string_lossy().into_owned(),
                 kind: kind_of(e.file_type().map_err(|e| err(path, e))?),
-            });
+            })?;
         }
-        entries.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(entries)
+        Ok(())
     }
 
     fn stat(&self, path: &str) -> fs::Result<Option<Stat>> {

@@ -5,6 +5,14 @@ use crate::fs::{Fs, FsError, Kind, join};
 use crate::report::WalkReport;
 use crate::shard::Shard;
 
+/// What one listing of a directory found: kept apart until the listing completes, so one
+/// that starts over (an entry vanished under it) counts nothing twice.
+#[derive(Default)]
+struct Listed {
+    counts: WalkReport,
+    subdirs: Vec<String>,
+}
+
 pub fn walk<F: Fs>(fs: &F, root: &str, shard: Shard) -> Result<WalkReport, FsError> {
     shard.check(root)?;
     let started = fs.now();
@@ -14,26 +22,38 @@ pub fn walk<F: Fs>(fs: &F, root: &str, shard: Shard) -> Result<WalkReport, FsErr
     let mut stack = vec![root.to_string()];
     let mut top = true;
     while let Some(dir) = stack.pop() {
-        for entry in fs.read_dir(&dir)? {
+        // Each entry is handled as the listing yields it: a directory of a million keys is
+        // never held whole, and its stats are answered while the host still has it cached.
+        let listed = fs.scan_dir(&dir, Listed::default, |l, entry| {
             if top && !shard.owns(&entry.name) {
-                continue;
+                return Ok(());
             }
             let path = join(&dir, &entry.name);
-            report.entries += 1;
+            l.counts.entries += 1;
             match entry.kind {
                 Kind::Dir => {
-                    report.directories += 1;
-                    stack.push(path);
+                    l.counts.directories += 1;
+                    l.subdirs.push(path);
                 }
                 Kind::File => {
-                    report.files += 1;
+                    l.counts.files += 1;
                     // The stat is the point of this workload: it is what a
                     // listing-only store makes expensive.
-                    report.total_bytes += fs.stat(&path)?.map_or(0, |s| s.size);
+                    l.counts.total_bytes += fs.stat(&path)?.map_or(0, |s| s.size);
                 }
-                Kind::Other => report.others += 1,
+                Kind::Other => l.counts.others += 1,
             }
-        }
+            Ok(())
+        })?;
+        report.entries += listed.counts.entries;
+        report.files += listed.counts.files;
+        report.directories += listed.counts.directories;
+        report.others += listed.counts.others;
+        report.total_bytes += listed.counts.total_bytes;
+        // Sorted, so the walk's order does not depend on the store's listing order.
+        let mut subdirs = listed.subdirs;
+        subdirs.sort_unstable_by(|a, b| b.cmp(a));
+        stack.extend(subdirs);
         top = false;
     }
     report.elapsed_ms = ms_between(started, fs.now());

@@ -23,7 +23,7 @@
 //! - The metadata cache trusts what it learnt until this S3Fs changes it (see
 //!   `Config::metadata_ttl`); readers pin the ETag they opened, so a replaced object makes
 //!   the next read fail rather than mix two versions.
-//! - A `read_dir` lists afresh, except that [`S3Fs::read_dir_since`] takes any listing
+//! - A `read_dir` lists afresh, except that [`S3Fs::open_dir`] takes any listing
 //!   finished since its caller opened the directory, as a directory stream would: the one
 //!   [`S3Fs::stat_dir`] made when the directory fits one page, or another caller's.
 //!   Writes of our own that finish while a listing runs stay known, listed or not.
@@ -52,6 +52,7 @@ pub use clock::StoreClock;
 pub use error::Error;
 pub use metrics::MetricsSnapshot;
 pub use prefetch::Reader;
+pub use superblock::DirStream;
 pub use s3::list::url_decode;
 pub use types::{Attr, CreateMode, DirEntry, Kind};
 pub use upload::Writer;
@@ -83,6 +84,10 @@ pub struct Config {
     /// changes the path itself, right while it is the only writer under the prefix; set a
     /// TTL when others write there too.
     pub metadata_ttl: Option<Duration>,
+    /// Memory the metadata cache may hold, estimated; past it the entries learnt longest
+    /// ago are dropped and looked up again when needed. Default 64 MiB, about 250,000
+    /// entries.
+    pub metadata_cache_bytes: usize,
     /// Renames copy objects above this size with UploadPartCopy instead of CopyObject.
     /// Default 5 GiB, the most S3 copies in one CopyObject.
     pub multipart_copy_threshold: u64,
@@ -101,6 +106,7 @@ impl Default for Config {
             upload_concurrency: 4,
             memory_limit: 512 * MIB,
             metadata_ttl: None,
+            metadata_cache_bytes: 64 * MIB,
             multipart_copy_threshold: 5 * GIB,
             copy_part_size: 512 * MIB as u64,
         }
@@ -125,10 +131,10 @@ pub(crate) struct Inner {
     memory: MemoryLimiter,
     skipped: Mutex<BTreeSet<String>>,
     /// read_dir, one at a time per directory.
-    listing_locks: PathLocks,
+    listing_locks: Arc<PathLocks>,
     /// Lookups that miss the cache, and mkdir (a lookup, then maybe a marker), one at a time
     /// per path.
-    lookup_locks: PathLocks,
+    lookup_locks: Arc<PathLocks>,
     clock: Arc<StoreClock>,
 }
 
@@ -187,11 +193,11 @@ impl S3Fs {
                 bucket: config.bucket.clone(),
                 prefix,
                 metrics: Metrics::default(),
-                cache: MetaCache::new(config.metadata_ttl),
+                cache: MetaCache::new(config.metadata_ttl, config.metadata_cache_bytes),
                 memory: MemoryLimiter::new(config.memory_limit),
                 skipped: Mutex::new(BTreeSet::new()),
-                listing_locks: PathLocks::default(),
-                lookup_locks: PathLocks::default(),
+                listing_locks: Arc::default(),
+                lookup_locks: Arc::default(),
                 config,
             }),
         }
@@ -216,7 +222,7 @@ impl S3Fs {
     /// `stat` for a path expected to be a directory (an open with O_DIRECTORY): HEAD and
     /// LIST at once, so a directory or a missing path costs one round trip, not two. A
     /// directory that fits in one page of that LIST is kept listed whole, for the
-    /// [`S3Fs::read_dir_since`] that usually follows.
+    /// [`S3Fs::open_dir`] that usually follows.
     pub async fn stat_dir(&self, path: &str) -> Result<Attr, Error> {
         self.inner.stat(path, superblock::Expect::Dir).await
     }
@@ -225,17 +231,14 @@ impl S3Fs {
     /// Sizes and mtimes come from the listing and are cached, so a stat of an entry sends
     /// no request.
     pub async fn read_dir(&self, path: &str) -> Result<Vec<DirEntry>, Error> {
-        self.inner.read_dir(path, Instant::now()).await
+        self.open_dir(path, Instant::now()).await?.collect().await
     }
 
-    /// `read_dir` of a directory opened at `opened`, as a file system's directory stream
-    /// reads it: any listing finished since then will do, the one its open made included.
-    pub async fn read_dir_since(
-        &self,
-        path: &str,
-        opened: Instant,
-    ) -> Result<Vec<DirEntry>, Error> {
-        self.inner.read_dir(path, opened).await
+    /// Directory `path` opened at `opened`, read as a file system's directory stream reads
+    /// it: any listing finished since then will do, the one its open made included. A big
+    /// directory arrives a page at a time, never held whole.
+    pub async fn open_dir(&self, path: &str, opened: Instant) -> Result<DirStream, Error> {
+        DirStream::open(Arc::clone(&self.inner), path, opened).await
     }
 
     pub async fn open_read(&self, path: &str) -> Result<Reader, Error> {

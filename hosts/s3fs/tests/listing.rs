@@ -45,6 +45,69 @@ async fn walk_of_many_files_lists_every_page_and_never_heads() {
     assert_eq!(used.requests(), used.list, "{used:?}");
 }
 
+/// A directory of many pages reaches its reader a page at a time, the next page already
+/// asked for, and each entry is still cached when the reader stats it (as a walk does),
+/// though the cache holds less than the directory. What is evicted is asked for again, and
+/// what this S3Fs writes, it reads back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_directory_streams_by_the_page_within_a_bounded_cache() {
+    const N: usize = 2_500;
+    let b = bucket("stream").await;
+    // "x" and "x/" sort with every "x-NNNN" between them: the directory that hides the
+    // file is two pages after it.
+    let mut keys: Vec<String> = (0..N).map(|i| format!("big/x-{i:04}")).collect();
+    keys.extend(["big/x".to_owned(), "big/x/inner".to_owned()]);
+    b.put_many(keys).await;
+    // Room for about two pages of entries, not for the directory.
+    let fs = b.fs_with(|c| c.metadata_cache_bytes = 512 * 1024);
+
+    let before = fs.metrics();
+    let mut dir = fs
+        .open_dir("big", std::time::Instant::now())
+        .await
+        .expect("open");
+    let first = dir.next().await.expect("next").expect("an entry");
+    let used = fs.metrics() - before;
+    assert!(
+        used.list <= 2,
+        "the first page, and the next on its way: {used:?}"
+    );
+
+    let mut next = Some(first);
+    let mut seen = Vec::new();
+    while let Some(entry) = next {
+        let path = format!("big/{}", entry.name);
+        assert_eq!(fs.stat(&path).await.expect("stat"), entry.attr, "{path}");
+        seen.push(entry);
+        next = dir.next().await.expect("next");
+    }
+    let used = fs.metrics() - before;
+    assert_eq!(used.list, 3, "three pages, nothing else: {used:?}");
+    assert_eq!(used.requests(), used.list, "{used:?}");
+
+    let mut names: Vec<&str> = seen.iter().map(|e| e.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    assert_eq!(names.len(), N + 1, "each entry once");
+    let x: Vec<_> = seen.iter().filter(|e| e.name == "x").collect();
+    assert_eq!(x.len(), 1);
+    assert_eq!(x[0].attr.kind, Kind::Directory, "the directory hides the file");
+    assert!(fs.skipped_keys().contains(&"big/x".to_owned()));
+
+    // The first page's entries were evicted: asked for again, and right.
+    let before = fs.metrics();
+    assert_eq!(fs.stat("big/x-0000").await.expect("stat").size, 10);
+    assert!((fs.metrics() - before).requests() >= 1);
+    let mut w = fs
+        .create("big/new", docproc_s3fs::CreateMode::Truncate)
+        .await
+        .expect("create");
+    w.write(0, b"written").await.expect("write");
+    w.finish().await.expect("finish");
+    assert_eq!(fs.stat("big/new").await.expect("stat").size, 7);
+    assert_eq!(fs.read_dir("big").await.expect("read_dir").len(), N + 2);
+}
+
 /// Instances sharing one S3Fs list the same inbox at once: they share one listing, and a
 /// listing asked for after it finished is a new one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -78,7 +141,8 @@ async fn a_directory_opened_then_read_costs_one_round_trip() {
     let before = fs.metrics();
     let opened = std::time::Instant::now();
     assert_eq!(fs.stat_dir("inbox").await.unwrap().kind, Kind::Directory);
-    let listing = fs.read_dir_since("inbox", opened).await.unwrap();
+    let listing = fs.open_dir("inbox", opened).await.unwrap();
+    let listing = listing.collect().await.unwrap();
     assert_eq!(listing.len(), 30);
     assert_eq!(listing[29].name, "d29.txt");
     let used = fs.metrics() - before;

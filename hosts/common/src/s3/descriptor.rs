@@ -1,6 +1,5 @@
 //! What the guest's handles point at. Paths are relative to the S3 root.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -8,7 +7,6 @@ use bytes::Bytes;
 use docproc_s3fs::{Error as S3Error, Reader, S3Fs, Writer};
 use tokio::sync::Mutex;
 
-use super::bindings::wasi::filesystem::types::DirectoryEntry;
 
 pub enum Descriptor {
     Dir {
@@ -68,6 +66,7 @@ impl Descriptor {
     }
 }
 
+/// A directory being read: its listing arrives a page at a time.
 pub struct DirStream {
-    pub entries: VecDeque<DirectoryEntry>,
+    pub entries: docproc_s3fs::DirStream,
 }

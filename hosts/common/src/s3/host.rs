@@ -2,7 +2,6 @@
 //! Each method looks its handle up and calls the file-system operation; errors go by `?`
 //! to `errors`, and what `open-at` may do is decided in `open_rules`.
 
-use std::collections::VecDeque;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
@@ -266,14 +265,7 @@ impl types::HostDescriptor for S3State {
             Descriptor::Dir { opened, .. } => opened.take().unwrap_or_else(Instant::now),
             _ => return Err(ErrorCode::NotDirectory.into()),
         };
-        let entries = self.fs.read_dir_since(self.dir_path(&fd)?, since).await?;
-        let entries = entries
-            .into_iter()
-            .map(|e| DirectoryEntry {
-                type_: type_of(e.attr.kind),
-                name: e.name,
-            })
-            .collect::<VecDeque<_>>();
+        let entries = self.fs.open_dir(self.dir_path(&fd)?, since).await?;
         Ok(self.table.push(DirStream { entries })?)
     }
 
@@ -467,7 +459,11 @@ impl types::HostDirectoryEntryStream for S3State {
         &mut self,
         stream: Resource<DirStream>,
     ) -> WasiResult<Option<DirectoryEntry>> {
-        Ok(self.table.get_mut(&stream)?.entries.pop_front())
+        let entry = self.table.get_mut(&stream)?.entries.next().await?;
+        Ok(entry.map(|e| DirectoryEntry {
+            type_: type_of(e.attr.kind),
+            name: e.name,
+        }))
     }
 
     async fn drop(&mut self, stream: Resource<DirStream>) -> wasmtime::Result<()> {

@@ -3,11 +3,12 @@
 //! mutations change them, which is correct while this S3Fs is the only writer under its
 //! prefix; with one, entries older than the TTL are looked up again.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ops::Bound;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::entries::Entries;
 use crate::Attr;
 use crate::path::parent;
 
@@ -29,30 +30,33 @@ impl Cached {
 }
 
 #[derive(Debug)]
-struct Entry {
-    cached: Cached,
-    learnt: Instant,
+pub(crate) struct Entry {
+    pub cached: Cached,
+    pub learnt: Instant,
     /// For a directory whose complete listing is cached (a name missing below it is
     /// absent): when that listing finished.
-    listed: Option<Instant>,
+    pub listed: Option<Instant>,
     /// A directory whose "dir/" marker we wrote or saw: it outlives its last child.
-    marked: bool,
+    pub marked: bool,
+    /// Its place in the age order; set by [`Entries`].
+    pub seq: u64,
 }
 
 impl Entry {
-    fn new(cached: Cached, learnt: Instant) -> Entry {
+    pub fn new(cached: Cached, learnt: Instant) -> Entry {
         Entry {
             cached,
             learnt,
             listed: None,
             marked: false,
+            seq: 0,
         }
     }
 }
 
 #[derive(Debug)]
 pub(crate) struct MetaCache {
-    entries: Mutex<BTreeMap<String, Entry>>,
+    entries: Mutex<Entries>,
     ttl: Option<Duration>,
     /// Paths a lookup found absent, and when. Only callers that asked before then take
     /// that answer (as [`MetaCache::listed_since`] does for a listing): instances that look
@@ -81,15 +85,16 @@ fn is_direct_child(dir: &str, path: &str) -> bool {
 }
 
 impl MetaCache {
-    pub fn new(ttl: Option<Duration>) -> MetaCache {
+    /// `budget`: bytes of metadata kept at most, estimated; the oldest entries go first.
+    pub fn new(ttl: Option<Duration>, budget: usize) -> MetaCache {
         MetaCache {
-            entries: Mutex::new(BTreeMap::new()),
+            entries: Mutex::new(Entries::new(budget)),
             ttl,
             absent: Mutex::new(HashMap::new()),
         }
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Entry>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Entries> {
         // A panic while holding the lock leaves the map consistent (every change is one call).
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -121,7 +126,7 @@ impl MetaCache {
         Self::put(&mut entries, path, cached, now);
     }
 
-    fn put(entries: &mut BTreeMap<String, Entry>, path: &str, cached: Cached, learnt: Instant) {
+    fn put(entries: &mut Entries, path: &str, cached: Cached, learnt: Instant) {
         if !cached.attr.is_dir() {
             // A file has no children: whatever was cached below a directory it replaced is gone.
             Self::drop_below(entries, path);
@@ -129,7 +134,7 @@ impl MetaCache {
         entries.insert(path.to_owned(), Entry::new(cached, learnt));
     }
 
-    fn drop_below(entries: &mut BTreeMap<String, Entry>, dir: &str) {
+    fn drop_below(entries: &mut Entries, dir: &str) {
         let doomed: Vec<String> = entries.range(below(dir)).map(|(k, _)| k.clone()).collect();
         for k in doomed {
             entries.remove(&k);
@@ -182,26 +187,25 @@ impl MetaCache {
         }
     }
 
-    /// Makes the cached children of `dir` those of a complete listing sent at `started`:
-    /// anything cached there that the listing no longer shows is forgotten with its
-    /// subtree. What was learnt while the listing was under way (a write of our own that
-    /// finished meanwhile) is newer than the listing, and stays as it is.
+    /// Makes the cached children of `dir` those of a complete listing sent at `started`.
     pub fn replace_children(&self, dir: &str, children: &[(String, Cached)], started: Instant) {
+        let evictions = self.evictions();
+        self.learn_listed(dir, children, started);
+        self.finish_listing(dir, started, evictions);
+    }
+
+    /// Entries the budget has evicted so far: a listing that saw this number change while
+    /// it ran is no longer whole in the cache.
+    pub fn evictions(&self) -> u64 {
+        self.lock().evictions()
+    }
+
+    /// Records `children`, one page of a listing of `dir` sent at `started`. What was
+    /// learnt while the listing was under way (a write of our own that finished meanwhile)
+    /// is newer than the listing, and stays as it is.
+    pub fn learn_listed(&self, dir: &str, children: &[(String, Cached)], started: Instant) {
         let mut entries = self.lock();
         let now = Instant::now();
-        let listed: std::collections::HashSet<&str> =
-            children.iter().map(|(p, _)| p.as_str()).collect();
-        let stale: Vec<String> = entries
-            .range(below(dir))
-            .filter(|(k, e)| {
-                is_direct_child(dir, k) && !listed.contains(k.as_str()) && e.learnt <= started
-            })
-            .map(|(k, _)| k.clone())
-            .collect();
-        for path in stale {
-            entries.remove(&path);
-            Self::drop_below(&mut entries, &path);
-        }
         if !entries.get(dir).is_some_and(|e| e.cached.attr.is_dir()) {
             entries.insert(dir.to_owned(), Entry::new(Cached::directory(), now));
         }
@@ -218,9 +222,32 @@ impl MetaCache {
                 e.learnt = now;
             }
         }
-        if let Some(e) = entries.get_mut(dir) {
-            e.listed = Some(now);
+    }
+
+    /// The listing of `dir` sent at `started` has shown all its pages to
+    /// [`MetaCache::learn_listed`]: a cached child it did not show, and not learnt since,
+    /// is gone, with its subtree. Unless the budget evicted anything since `evictions`
+    /// (taken before the first page), `dir` now answers for names it does not hold.
+    pub fn finish_listing(&self, dir: &str, started: Instant, evictions: u64) {
+        let mut entries = self.lock();
+        let stale: Vec<String> = entries
+            .range(below(dir))
+            .filter(|(k, e)| is_direct_child(dir, k) && e.learnt <= started)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for path in stale {
+            entries.remove(&path);
+            Self::drop_below(&mut entries, &path);
+        }
+        let whole = entries.evictions() == evictions;
+        let now = Instant::now();
+        if let Some(e) = entries.get_mut(dir)
+            && e.cached.attr.is_dir()
+        {
             e.learnt = now;
+            if whole {
+                e.listed = Some(now);
+            }
         }
     }
 
@@ -308,7 +335,7 @@ mod tests {
 
     #[test]
     fn insert_implies_ancestors() {
-        let c = MetaCache::new(None);
+        let c = MetaCache::new(None, usize::MAX);
         c.insert("a/b/c", file(3));
         assert!(c.get("a").unwrap().attr.is_dir());
         assert!(c.get("a/b").unwrap().attr.is_dir());
@@ -331,7 +358,7 @@ mod tests {
 
     #[test]
     fn a_path_found_absent_answers_only_those_who_asked_before() {
-        let c = MetaCache::new(None);
+        let c = MetaCache::new(None, usize::MAX);
         let before = Instant::now();
         c.note_absent(".claims-1");
         assert!(c.absent_since(".claims-1", before));
@@ -353,7 +380,7 @@ mod tests {
 
     #[test]
     fn replace_children_drops_stale_subtrees_only_below_dir() {
-        let c = MetaCache::new(None);
+        let c = MetaCache::new(None, usize::MAX);
         c.insert("d/old/x", file(1));
         c.insert("d/keep", file(1));
         c.insert("d0", file(1));
@@ -374,7 +401,7 @@ mod tests {
 
     #[test]
     fn what_was_learnt_while_a_listing_ran_outlives_it() {
-        let c = MetaCache::new(None);
+        let c = MetaCache::new(None, usize::MAX);
         c.insert("d/old", file(1));
         let started = Instant::now();
         std::thread::sleep(Duration::from_millis(2));
@@ -396,7 +423,7 @@ mod tests {
 
     #[test]
     fn a_complete_listing_answers_absent_names_until_it_is_forgotten() {
-        let c = MetaCache::new(None);
+        let c = MetaCache::new(None, usize::MAX);
         c.insert("d/seen", file(1));
         assert!(!c.known_absent("d/other"), "d was never listed whole");
         c.replace_children("d", &[("d/seen".into(), file(1))], Instant::now());
@@ -437,14 +464,14 @@ mod tests {
 
     #[test]
     fn remove_tree_and_ttl() {
-        let c = MetaCache::new(None);
+        let c = MetaCache::new(None, usize::MAX);
         c.insert("a/b", file(1));
         c.insert("ab", file(1));
         c.remove_tree("a");
         assert!(c.get("a").is_none() && c.get("a/b").is_none());
         assert!(c.get("ab").is_some());
 
-        let expiring = MetaCache::new(Some(Duration::ZERO));
+        let expiring = MetaCache::new(Some(Duration::ZERO), usize::MAX);
         expiring.insert("x", file(1));
         std::thread::sleep(Duration::from_millis(2));
         assert!(expiring.get("x").is_none());

@@ -1,68 +1,291 @@
-//! Directory listings: ListObjectsV2 with delimiter '/', every page, mapped to entries.
+//! Directory listings: ListObjectsV2 with delimiter '/', read as a stream of pages. A
+//! directory of a million keys is never held whole: each page is mapped to entries, handed
+//! to the cache (which keeps what its budget allows) and to the reader, while the next page
+//! is already on its way.
 
-use std::collections::BTreeMap;
+use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::Instant;
 
+use tokio::task::JoinHandle;
+
 use super::Cached;
+use super::path_locks::PathGuard;
 use crate::path::{join, unmappable_key, validate};
 use crate::s3::{ListPage, ListedObject};
 use crate::{Attr, DirEntry, Error, Inner};
 
+/// The pages of one delimited listing, turned into entries in the order they can be told.
+///
+/// A key "x" beside keys under "x/" is hidden by the directory, but the listing shows the
+/// key first and the prefix "x/" up to a page later ("x.txt" sorts between them). So a file
+/// is held until the listing has passed "x/", or has ended.
 #[derive(Default)]
-struct Listing {
-    /// name -> (attributes, key)
-    files: BTreeMap<String, (Cached, String)>,
-    dirs: BTreeMap<String, Attr>,
+struct Pages {
+    prefix: String,
+    /// Files a directory of the same name may still hide: (name, attributes, key).
+    held: Vec<(String, Cached, String)>,
+    /// The directory last shown: a store that ignores the delimiter names it once per key.
+    last_dir: Option<String>,
     /// Anything at all below the prefix, mappable or not, or its marker.
     anything: bool,
 }
 
-impl Inner {
-    /// The entries of directory `path`, as listed at some moment after `asked`: a listing
-    /// another caller finished since is ours too, and so is one the open of the directory
-    /// made, which is what a directory stream of a file system shows.
-    pub(crate) async fn read_dir(
-        &self,
+impl Pages {
+    fn new(prefix: &str) -> Pages {
+        Pages {
+            prefix: prefix.to_owned(),
+            ..Pages::default()
+        }
+    }
+
+    /// The entries `page` tells for certain, by name.
+    fn take(&mut self, inner: &Inner, page: &ListPage) -> Vec<(String, Cached)> {
+        self.anything |= !page.is_empty();
+        let mut out = Vec::with_capacity(page.objects.len() + page.prefixes.len());
+        for object in &page.objects {
+            self.take_object(inner, object, &mut out);
+        }
+        for p in &page.prefixes {
+            let Some(name) = p
+                .strip_prefix(self.prefix.as_str())
+                .and_then(|n| n.strip_suffix('/'))
+            else {
+                continue;
+            };
+            if let Some(reason) = unmappable_key(p, &p[inner.prefix.len()..]) {
+                inner.skip(p, reason);
+                continue;
+            }
+            self.dir(inner, name, &mut out);
+        }
+        // S3 lists in byte order: past this key, no directory can still hide a held file.
+        let last = [
+            page.objects.last().map(|o| o.key.as_str()),
+            page.prefixes.last().map(String::as_str),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        if let Some(last) = last {
+            let prefix = &self.prefix;
+            let (passed, held) = std::mem::take(&mut self.held)
+                .into_iter()
+                .partition(|(name, _, _)| format!("{prefix}{name}/").as_str() <= last);
+            self.held = held;
+            out.extend(passed.into_iter().map(|(name, c, _)| (name, c)));
+        }
+        out
+    }
+
+    fn take_object(
+        &mut self,
+        inner: &Inner,
+        object: &ListedObject,
+        out: &mut Vec<(String, Cached)>,
+    ) {
+        let key = object.key.as_str();
+        let Some(name) = key.strip_prefix(self.prefix.as_str()) else {
+            return;
+        };
+        if let Some(reason) = unmappable_key(key, &key[inner.prefix.len()..]) {
+            inner.skip(key, reason);
+            return;
+        }
+        if name.is_empty() {
+            // This directory's own marker: it exists even if empty. A marker with data
+            // (S3 allows it) cannot also be a file, so its bytes are reported, not shown.
+            if object.size > 0 {
+                inner.skip(key, "a key ending in '/' that carries data");
+            }
+            return;
+        }
+        if let Some((dir, _)) = name.split_once('/') {
+            // Only a store ignoring the delimiter sends these; still a directory.
+            let dir = dir.to_owned();
+            self.dir(inner, &dir, out);
+            return;
+        }
+        let cached = Cached {
+            attr: Attr::file(object.size, object.mtime),
+            etag: object.etag.clone(),
+        };
+        self.held.push((name.to_owned(), cached, key.to_owned()));
+    }
+
+    fn dir(&mut self, inner: &Inner, name: &str, out: &mut Vec<(String, Cached)>) {
+        if self.last_dir.as_deref() == Some(name) {
+            return;
+        }
+        if let Some(i) = self.held.iter().position(|(held, _, _)| held == name) {
+            let (_, _, key) = self.held.swap_remove(i);
+            inner.skip(&key, "a directory of the same name hides it");
+        }
+        self.last_dir = Some(name.to_owned());
+        out.push((name.to_owned(), Cached::directory()));
+    }
+
+    /// The listing has ended: every file still held is shown.
+    fn finish(&mut self) -> Vec<(String, Cached)> {
+        std::mem::take(&mut self.held)
+            .into_iter()
+            .map(|(name, c, _)| (name, c))
+            .collect()
+    }
+}
+
+/// The entries of one directory, read as its listing arrives. Holds the directory's
+/// listing lock while pages remain, so instances sharing this S3Fs that read the same
+/// directory wait for this listing and take it from the cache, rather than list it again.
+pub struct DirStream {
+    inner: Arc<Inner>,
+    path: String,
+    ready: VecDeque<DirEntry>,
+    state: State,
+}
+
+enum State {
+    /// More pages to come; the next is on its way.
+    Listing(Box<Lister>),
+    Done,
+}
+
+struct Lister {
+    pages: Pages,
+    started: Instant,
+    evictions: u64,
+    next: Option<JoinHandle<Result<ListPage, Error>>>,
+    _one_listing: PathGuard,
+}
+
+impl Drop for Lister {
+    fn drop(&mut self) {
+        if let Some(next) = &self.next {
+            next.abort();
+        }
+    }
+}
+
+impl DirStream {
+    /// Opens directory `path` as listed at some moment after `asked`: a listing another
+    /// caller finished since is ours too, and so is one the open of the directory made,
+    /// which is what a directory stream of a file system shows. A directory that is not
+    /// there fails here, not while it is read.
+    pub(crate) async fn open(
+        inner: Arc<Inner>,
         path: &str,
         asked: Instant,
-    ) -> Result<Vec<DirEntry>, Error> {
+    ) -> Result<DirStream, Error> {
         validate(path)?;
-        if let Some(c) = self.cache.get(path)
+        if let Some(c) = inner.cache.get(path)
             && !c.attr.is_dir()
         {
             return Err(Error::NotDir(path.to_owned()));
         }
-        // Instances sharing this S3Fs list the same directories at the same moment: one
-        // listing at a time per directory.
-        let _one_listing = self.listing_locks.lock(path).await;
-        if let Some(children) = self.cache.listed_since(path, asked) {
-            return Ok(children
+        let one_listing = inner.listing_locks.lock(path).await;
+        let mut stream = DirStream {
+            inner: Arc::clone(&inner),
+            path: path.to_owned(),
+            ready: VecDeque::new(),
+            state: State::Done,
+        };
+        if let Some(children) = inner.cache.listed_since(path, asked) {
+            stream.ready = children
                 .into_iter()
                 .map(|(name, c)| DirEntry { name, attr: c.attr })
-                .collect());
+                .collect();
+            return Ok(stream);
         }
-        let prefix = self.dir_prefix(path);
+        let prefix = inner.dir_prefix(path);
         let started = Instant::now();
-        let mut listing = Listing::default();
-        let mut token = None;
-        loop {
-            let page = self.list_page(&prefix, true, token.take(), None).await?;
-            self.absorb_page(&prefix, &page, &mut listing);
-            match page.next_token {
-                Some(next) => token = Some(next),
-                None => break,
-            }
-        }
-        if !listing.anything && !path.is_empty() {
-            self.cache.remove_tree(path);
-            return Err(match self.head(&self.file_key(path)).await? {
-                Some(_) => Error::NotDir(path.to_owned()),
-                None => Error::NotFound(path.to_owned()),
-            });
-        }
-        Ok(self.keep_listing(path, listing, started))
+        let evictions = inner.cache.evictions();
+        let first = inner.list_page(&prefix, true, None, None).await?;
+        stream.state = State::Listing(Box::new(Lister {
+            pages: Pages::new(&prefix),
+            started,
+            evictions,
+            next: None,
+            _one_listing: one_listing,
+        }));
+        stream.take(first).await?;
+        Ok(stream)
     }
 
+    /// The next entry, in no set order; `None` once the listing is done.
+    pub async fn next(&mut self) -> Result<Option<DirEntry>, Error> {
+        loop {
+            if let Some(entry) = self.ready.pop_front() {
+                return Ok(Some(entry));
+            }
+            let State::Listing(lister) = &mut self.state else {
+                return Ok(None);
+            };
+            let Some(next) = lister.next.take() else {
+                return Ok(None);
+            };
+            let page = next.await.map_err(|e| {
+                Error::io(&self.inner.dir_prefix(&self.path), format!("listing: {e}"))
+            })??;
+            self.take(page).await?;
+        }
+    }
+
+    /// Every entry left, sorted by name.
+    pub async fn collect(mut self) -> Result<Vec<DirEntry>, Error> {
+        let mut entries = Vec::new();
+        while let Some(e) = self.next().await? {
+            entries.push(e);
+        }
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(entries)
+    }
+
+    /// Maps one page and asks for the one after it before the reader gets this one's
+    /// entries; at the end, settles what the listing showed with the cache. The listing
+    /// lock is let go only then, so those waiting for it find the listing cached.
+    async fn take(&mut self, page: ListPage) -> Result<(), Error> {
+        let State::Listing(lister) = &mut self.state else {
+            return Ok(());
+        };
+        if let Some(token) = page.next_token.clone() {
+            let (inner, prefix) = (Arc::clone(&self.inner), lister.pages.prefix.clone());
+            lister.next = Some(tokio::spawn(async move {
+                inner.list_page(&prefix, true, Some(token), None).await
+            }));
+        }
+        let mut children = lister.pages.take(&self.inner, &page);
+        let last = page.next_token.is_none();
+        if last {
+            children.extend(lister.pages.finish());
+        }
+        let (started, evictions, anything) =
+            (lister.started, lister.evictions, lister.pages.anything);
+        if last && !anything && !self.path.is_empty() {
+            self.inner.cache.remove_tree(&self.path);
+            let found = self.inner.head(&self.inner.file_key(&self.path)).await;
+            self.state = State::Done;
+            return Err(match found? {
+                Some(_) => Error::NotDir(self.path.clone()),
+                None => Error::NotFound(self.path.clone()),
+            });
+        }
+        self.inner.learn_listed(&self.path, &children, started);
+        self.ready.extend(
+            children
+                .into_iter()
+                .map(|(name, c)| DirEntry { name, attr: c.attr }),
+        );
+        if last {
+            self.inner
+                .cache
+                .finish_listing(&self.path, started, evictions);
+            self.state = State::Done;
+        }
+        Ok(())
+    }
+}
+
+impl Inner {
     /// A first page that holds the whole directory is its complete listing: kept, so a
     /// read_dir asked before now sends nothing.
     pub(crate) fn keep_if_whole(
@@ -73,84 +296,22 @@ impl Inner {
         started: Instant,
     ) {
         if page.next_token.is_none() {
-            let mut listing = Listing::default();
-            self.absorb_page(prefix, page, &mut listing);
-            self.keep_listing(path, listing, started);
+            let evictions = self.cache.evictions();
+            let mut pages = Pages::new(prefix);
+            let mut children = pages.take(self, page);
+            children.extend(pages.finish());
+            self.learn_listed(path, &children, started);
+            self.cache.finish_listing(path, started, evictions);
         }
     }
 
-    /// Caches a complete listing of `path`, sent at `started`, as its children, and returns
-    /// them as entries.
-    fn keep_listing(&self, path: &str, mut listing: Listing, started: Instant) -> Vec<DirEntry> {
-        let mut children = Vec::with_capacity(listing.files.len() + listing.dirs.len());
-        for (name, attr) in listing.dirs {
-            if let Some((_, key)) = listing.files.remove(&name) {
-                self.skip(&key, "a directory of the same name hides it");
-            }
-            children.push((name, Cached { attr, etag: None }));
-        }
-        children.extend(listing.files.into_iter().map(|(name, (c, _))| (name, c)));
-        children.sort_by(|a, b| a.0.cmp(&b.0));
-
+    /// Caches `children` of `path`, one page of a listing sent at `started`.
+    fn learn_listed(&self, path: &str, children: &[(String, Cached)], started: Instant) {
         let cached: Vec<(String, Cached)> = children
             .iter()
             .map(|(name, c)| (join(path, name), c.clone()))
             .collect();
-        self.cache.replace_children(path, &cached, started);
-        children
-            .into_iter()
-            .map(|(name, c)| DirEntry { name, attr: c.attr })
-            .collect()
-    }
-
-    fn absorb_page(&self, prefix: &str, page: &ListPage, listing: &mut Listing) {
-        listing.anything |= !page.is_empty();
-        for object in &page.objects {
-            let key = object.key.as_str();
-            let Some(name) = key.strip_prefix(prefix) else {
-                continue;
-            };
-            if let Some(reason) = unmappable_key(key, &key[self.prefix.len()..]) {
-                self.skip(key, reason);
-                continue;
-            }
-            if name.is_empty() {
-                // This directory's own marker: it exists even if empty. A marker with data
-                // (S3 allows it) cannot also be a file, so its bytes are reported, not shown.
-                if object.size > 0 {
-                    self.skip(key, "a key ending in '/' that carries data");
-                }
-                continue;
-            }
-            if let Some((dir, _)) = name.split_once('/') {
-                // Only a store ignoring the delimiter sends these; still a directory.
-                listing
-                    .dirs
-                    .entry(dir.to_owned())
-                    .or_insert_with(Attr::directory);
-                continue;
-            }
-            let cached = Cached {
-                attr: Attr::file(object.size, object.mtime),
-                etag: object.etag.clone(),
-            };
-            listing
-                .files
-                .insert(name.to_owned(), (cached, key.to_owned()));
-        }
-        for p in &page.prefixes {
-            let Some(name) = p.strip_prefix(prefix).and_then(|n| n.strip_suffix('/')) else {
-                continue;
-            };
-            if let Some(reason) = unmappable_key(p, &p[self.prefix.len()..]) {
-                self.skip(p, reason);
-                continue;
-            }
-            listing
-                .dirs
-                .entry(name.to_owned())
-                .or_insert_with(Attr::directory);
-        }
+        self.cache.learn_listed(path, &cached, started);
     }
 
     /// Every key below directory `path`, its marker included, across all pages.

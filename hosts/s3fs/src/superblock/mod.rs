@@ -7,10 +7,12 @@
 //! view (reported like an unmappable key).
 
 mod cache;
+mod entries;
 mod listing;
 mod lookup;
 mod path_locks;
 
 pub(crate) use cache::{Cached, MetaCache};
+pub use listing::DirStream;
 pub(crate) use lookup::Expect;
 pub(crate) use path_locks::PathLocks;

@@ -14,9 +14,10 @@ pub(crate) struct PathLocks {
     held: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
-/// Held while one caller mutates a path; dropping it lets the next in.
-pub(crate) struct PathGuard<'a> {
-    locks: &'a PathLocks,
+/// Held while one caller mutates or lists a path; dropping it lets the next in. It owns
+/// its share of the locks, so a directory stream can hold one across calls.
+pub(crate) struct PathGuard {
+    locks: Arc<PathLocks>,
     path: String,
     guard: Option<OwnedMutexGuard<()>>,
 }
@@ -26,18 +27,18 @@ impl PathLocks {
         self.held.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub async fn lock(&self, path: &str) -> PathGuard<'_> {
+    pub async fn lock(self: &Arc<Self>, path: &str) -> PathGuard {
         let lock = Arc::clone(self.map().entry(path.to_owned()).or_default());
         let guard = lock.lock_owned().await;
         PathGuard {
-            locks: self,
+            locks: Arc::clone(self),
             path: path.to_owned(),
             guard: Some(guard),
         }
     }
 }
 
-impl Drop for PathGuard<'_> {
+impl Drop for PathGuard {
     fn drop(&mut self) {
         let mut map = self.locks.map();
         drop(self.guard.take());
