@@ -134,7 +134,10 @@ pub fn process_inbox<F: Fs>(fs: &F, opts: &Options) -> Result<InboxReport, FsErr
             named(paths)
         }
         None => match list_inbox(fs, opts, &dirs)? {
-            Some(entries) => entries.into_iter().map(Candidate::Listed).collect(),
+            Some((entries, others)) => {
+                report.other_shards += others;
+                entries.into_iter().map(Candidate::Listed).collect()
+            }
             None => {
                 report.inbox_absent = true;
                 report.timings.list_ms = ms_between(started, fs.now());
@@ -256,9 +259,27 @@ fn no_inbox(inbox: &str) -> FsError {
     )
 }
 
-/// The listing of `inbox/`; `None` where a missing one means a drained one.
-fn list_inbox<F: Fs>(fs: &F, opts: &Options, dirs: &Dirs) -> Result<Option<Vec<Entry>>, FsError> {
-    match fs.read_dir(&dirs.inbox) {
+/// This shard's entries of `inbox/`, sorted, and how many belong to other shards; `None`
+/// where a missing inbox means a drained one. Each instance keeps only its own share, so
+/// the 64 instances of a run over a big inbox hold one listing between them, not 64.
+fn list_inbox<F: Fs>(
+    fs: &F,
+    opts: &Options,
+    dirs: &Dirs,
+) -> Result<Option<(Vec<Entry>, u32)>, FsError> {
+    let listed = fs.scan_dir(
+        &dirs.inbox,
+        || (Vec::new(), 0),
+        |(own, others), entry| {
+            if opts.shard.owns(&entry.name) {
+                own.push(entry);
+            } else {
+                *others += 1;
+            }
+            Ok(())
+        },
+    );
+    match listed {
         Err(e) if e.kind == ErrorKind::NotFound && opts.prefix_directories => {
             // A run killed after its last move but before its release leaves a claim
             // behind a drained inbox: still swept.
@@ -268,7 +289,11 @@ fn list_inbox<F: Fs>(fs: &F, opts: &Options, dirs: &Dirs) -> Result<Option<Vec<E
             Ok(None)
         }
         Err(e) if e.kind == ErrorKind::NotFound => Err(no_inbox(&dirs.inbox)),
-        other => other.map(Some),
+        Err(e) => Err(e),
+        Ok((mut own, others)) => {
+            own.sort_by(|a, b| a.name.cmp(&b.name));
+            Ok(Some((own, others)))
+        }
     }
 }
 

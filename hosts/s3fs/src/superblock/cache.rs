@@ -59,7 +59,7 @@ pub(crate) struct MetaCache {
     entries: Mutex<Entries>,
     ttl: Option<Duration>,
     /// Paths a lookup found absent, and when. Only callers that asked before then take
-    /// that answer (as [`MetaCache::listed_since`] does for a listing): instances that look
+    /// that answer (as [`MetaCache::listed_page`] does for a listing): instances that look
     /// up the same missing path at once wait for one answer instead of each asking S3 in
     /// turn. Anything learnt at or below the path since overrides it.
     absent: Mutex<HashMap<String, Instant>>,
@@ -299,19 +299,32 @@ impl MetaCache {
             .is_some_and(|since| self.absent_since(path, since))
     }
 
-    /// The children of `dir` by name, if a complete listing of it finished after `since`
-    /// (with our own changes since applied), sorted by name.
-    pub fn listed_since(&self, dir: &str, since: Instant) -> Option<Vec<(String, Cached)>> {
+    /// Up to `max` children of `dir` by name, those after `after`, if a complete listing of
+    /// it finished after `since` and the cache still holds it whole (with our own changes
+    /// since applied): a directory read from the cache a page at a time, never copied whole.
+    pub fn listed_page(
+        &self,
+        dir: &str,
+        since: Instant,
+        after: Option<&str>,
+        max: usize,
+    ) -> Option<Vec<(String, Cached)>> {
         let entries = self.lock();
         let e = entries.get(dir)?;
         if !(e.listed.is_some_and(|at| at >= since) && self.fresh_dir(e)) {
             return None;
         }
         let skip = if dir.is_empty() { 0 } else { dir.len() + 1 };
+        let (start, end) = below(dir);
+        let start = match after {
+            Some(name) => Bound::Excluded(crate::path::join(dir, name)),
+            None => start,
+        };
         Some(
             entries
-                .range(below(dir))
+                .range((start, end))
                 .filter(|(k, _)| is_direct_child(dir, k))
+                .take(max)
                 .map(|(k, e)| (k[skip..].to_owned(), e.cached.clone()))
                 .collect(),
         )
@@ -435,7 +448,7 @@ mod tests {
         assert!(c.known_absent("e") && !c.known_absent("d"));
         let before = Instant::now();
         assert!(
-            c.listed_since("", before).is_none(),
+            c.listed_page("", before, None, usize::MAX).is_none(),
             "listed before we asked"
         );
         c.replace_children(
@@ -444,12 +457,22 @@ mod tests {
             Instant::now(),
         );
         let names: Vec<String> = c
-            .listed_since("", before)
+            .listed_page("", before, None, usize::MAX)
             .unwrap()
             .into_iter()
             .map(|(n, _)| n)
             .collect();
         assert_eq!(names, ["d", "f"]);
+        let page = |after, max| -> Vec<String> {
+            c.listed_page("", before, after, max)
+                .unwrap()
+                .into_iter()
+                .map(|(n, _)| n)
+                .collect()
+        };
+        assert_eq!(page(None, 1), ["d"]);
+        assert_eq!(page(Some("d"), 5), ["f"], "d's own children are not the root's");
+        assert!(page(Some("f"), 5).is_empty());
         c.remove("d/seen");
         c.forget_ancestors("d/seen");
         assert!(c.known_absent("d/seen"), "d/other still shows d");

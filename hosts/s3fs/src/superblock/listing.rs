@@ -145,15 +145,26 @@ pub struct DirStream {
 }
 
 enum State {
-    /// More pages to come; the next is on its way.
+    /// Read from a listing the cache holds whole, a page at a time: the names after the
+    /// one shown last.
+    Cached {
+        asked: Instant,
+        after: Option<String>,
+    },
+    /// More pages to come from S3; the next is on its way.
     Listing(Box<Lister>),
     Done,
 }
+
+/// Entries a cached listing hands over at once.
+const CACHED_PAGE: usize = 1000;
 
 struct Lister {
     pages: Pages,
     started: Instant,
     evictions: u64,
+    /// A listing that takes over from a cached one shows only the names after this.
+    shown_through: Option<String>,
     next: Option<JoinHandle<Result<ListPage, Error>>>,
     _one_listing: PathGuard,
 }
@@ -182,33 +193,40 @@ impl DirStream {
         {
             return Err(Error::NotDir(path.to_owned()));
         }
-        let one_listing = inner.listing_locks.lock(path).await;
         let mut stream = DirStream {
             inner: Arc::clone(&inner),
             path: path.to_owned(),
             ready: VecDeque::new(),
-            state: State::Done,
+            state: State::Cached { asked, after: None },
         };
-        if let Some(children) = inner.cache.listed_since(path, asked) {
-            stream.ready = children
-                .into_iter()
-                .map(|(name, c)| DirEntry { name, attr: c.attr })
-                .collect();
-            return Ok(stream);
+        // Instances sharing this S3Fs read the same directory at once: the first lists it,
+        // the rest wait for it and then read it from the cache.
+        let one_listing = inner.listing_locks.lock(path).await;
+        if inner.cache.listed_page(path, asked, None, 0).is_none() {
+            stream.list(one_listing, None).await?;
         }
-        let prefix = inner.dir_prefix(path);
+        Ok(stream)
+    }
+
+    /// Starts listing from S3, showing only names after `shown_through`.
+    async fn list(
+        &mut self,
+        one_listing: PathGuard,
+        shown_through: Option<String>,
+    ) -> Result<(), Error> {
+        let prefix = self.inner.dir_prefix(&self.path);
         let started = Instant::now();
-        let evictions = inner.cache.evictions();
-        let first = inner.list_page(&prefix, true, None, None).await?;
-        stream.state = State::Listing(Box::new(Lister {
+        let evictions = self.inner.cache.evictions();
+        let first = self.inner.list_page(&prefix, true, None, None).await?;
+        self.state = State::Listing(Box::new(Lister {
             pages: Pages::new(&prefix),
             started,
             evictions,
+            shown_through,
             next: None,
             _one_listing: one_listing,
         }));
-        stream.take(first).await?;
-        Ok(stream)
+        self.take(first).await
     }
 
     /// The next entry, in no set order; `None` once the listing is done.
@@ -217,16 +235,40 @@ impl DirStream {
             if let Some(entry) = self.ready.pop_front() {
                 return Ok(Some(entry));
             }
-            let State::Listing(lister) = &mut self.state else {
-                return Ok(None);
-            };
-            let Some(next) = lister.next.take() else {
-                return Ok(None);
-            };
-            let page = next.await.map_err(|e| {
-                Error::io(&self.inner.dir_prefix(&self.path), format!("listing: {e}"))
-            })??;
-            self.take(page).await?;
+            match &mut self.state {
+                State::Done => return Ok(None),
+                State::Cached { asked, after } => {
+                    let page =
+                        self.inner
+                            .cache
+                            .listed_page(&self.path, *asked, after.as_deref(), CACHED_PAGE);
+                    match page {
+                        Some(page) if page.is_empty() => self.state = State::Done,
+                        Some(page) => {
+                            *after = page.last().map(|(name, _)| name.clone());
+                            self.ready.extend(
+                                page.into_iter()
+                                    .map(|(name, c)| DirEntry { name, attr: c.attr }),
+                            );
+                        }
+                        // Evicted or changed since: the rest comes from S3.
+                        None => {
+                            let shown_through = after.take();
+                            let one_listing = self.inner.listing_locks.lock(&self.path).await;
+                            self.list(one_listing, shown_through).await?;
+                        }
+                    }
+                }
+                State::Listing(lister) => {
+                    let Some(next) = lister.next.take() else {
+                        return Ok(None);
+                    };
+                    let page = next.await.map_err(|e| {
+                        Error::io(&self.inner.dir_prefix(&self.path), format!("listing: {e}"))
+                    })??;
+                    self.take(page).await?;
+                }
+            }
         }
     }
 
@@ -260,6 +302,7 @@ impl DirStream {
         }
         let (started, evictions, anything) =
             (lister.started, lister.evictions, lister.pages.anything);
+        let shown_through = lister.shown_through.clone();
         if last && !anything && !self.path.is_empty() {
             self.inner.cache.remove_tree(&self.path);
             let found = self.inner.head(&self.inner.file_key(&self.path)).await;
@@ -273,6 +316,7 @@ impl DirStream {
         self.ready.extend(
             children
                 .into_iter()
+                .filter(|(name, _)| shown_through.as_ref().is_none_or(|s| name > s))
                 .map(|(name, c)| DirEntry { name, attr: c.attr }),
         );
         if last {
