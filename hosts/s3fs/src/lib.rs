@@ -27,6 +27,10 @@
 //!   finished since its caller opened the directory, as a directory stream would: the one
 //!   [`S3Fs::stat_dir`] made when the directory fits one page, or another caller's.
 //!   Writes of our own that finish while a listing runs stay known, listed or not.
+//! - A directory is read a page at a time ([`DirStream`]), the next page asked for while
+//!   the reader takes this one, so a million keys are never held at once. The metadata
+//!   cache is bounded too (`Config::metadata_cache_bytes`): it drops what it learnt longest
+//!   ago and asks S3 again when needed, so memory follows the work, not the bucket.
 
 mod client;
 mod clock;
@@ -52,8 +56,8 @@ pub use clock::StoreClock;
 pub use error::Error;
 pub use metrics::MetricsSnapshot;
 pub use prefetch::Reader;
-pub use superblock::DirStream;
 pub use s3::list::url_decode;
+pub use superblock::DirStream;
 pub use types::{Attr, CreateMode, DirEntry, Kind};
 pub use upload::Writer;
 

@@ -91,7 +91,11 @@ async fn a_big_directory_streams_by_the_page_within_a_bounded_cache() {
     assert_eq!(names.len(), N + 1, "each entry once");
     let x: Vec<_> = seen.iter().filter(|e| e.name == "x").collect();
     assert_eq!(x.len(), 1);
-    assert_eq!(x[0].attr.kind, Kind::Directory, "the directory hides the file");
+    assert_eq!(
+        x[0].attr.kind,
+        Kind::Directory,
+        "the directory hides the file"
+    );
     assert!(fs.skipped_keys().contains(&"big/x".to_owned()));
 
     // The first page's entries were evicted: asked for again, and right.

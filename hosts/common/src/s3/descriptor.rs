@@ -7,7 +7,6 @@ use bytes::Bytes;
 use docproc_s3fs::{Error as S3Error, Reader, S3Fs, Writer};
 use tokio::sync::Mutex;
 
-
 pub enum Descriptor {
     Dir {
         path: String,

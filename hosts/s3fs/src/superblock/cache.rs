@@ -1,7 +1,8 @@
 //! Attributes learnt from listings, HEADs and our own writes, keyed by path. A stat after a
 //! read_dir is answered from here with no request. Without a TTL entries live until our own
 //! mutations change them, which is correct while this S3Fs is the only writer under its
-//! prefix; with one, entries older than the TTL are looked up again.
+//! prefix; with one, entries older than the TTL are looked up again. Either way the cache
+//! holds at most its budget (see `entries`): an entry dropped is asked for again.
 
 use std::collections::HashMap;
 use std::ops::Bound;
@@ -471,7 +472,11 @@ mod tests {
                 .collect()
         };
         assert_eq!(page(None, 1), ["d"]);
-        assert_eq!(page(Some("d"), 5), ["f"], "d's own children are not the root's");
+        assert_eq!(
+            page(Some("d"), 5),
+            ["f"],
+            "d's own children are not the root's"
+        );
         assert!(page(Some("f"), 5).is_empty());
         c.remove("d/seen");
         c.forget_ancestors("d/seen");

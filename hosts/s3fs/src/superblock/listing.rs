@@ -238,10 +238,12 @@ impl DirStream {
             match &mut self.state {
                 State::Done => return Ok(None),
                 State::Cached { asked, after } => {
-                    let page =
-                        self.inner
-                            .cache
-                            .listed_page(&self.path, *asked, after.as_deref(), CACHED_PAGE);
+                    let page = self.inner.cache.listed_page(
+                        &self.path,
+                        *asked,
+                        after.as_deref(),
+                        CACHED_PAGE,
+                    );
                     match page {
                         Some(page) if page.is_empty() => self.state = State::Done,
                         Some(page) => {

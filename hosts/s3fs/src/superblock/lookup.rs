@@ -193,8 +193,7 @@ fn probed<'a>(key: &str, page: &'a ListPage) -> Probed<'a> {
         return Probed::File(file);
     }
     let dir = format!("{key}/");
-    let seen = page.prefixes.contains(&dir)
-        || page.objects.iter().any(|o| o.key.starts_with(&dir));
+    let seen = page.prefixes.contains(&dir) || page.objects.iter().any(|o| o.key.starts_with(&dir));
     // S3 lists in byte order, so a page that went past "key/" has shown it if it exists.
     let last = page
         .objects
