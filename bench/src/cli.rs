@@ -156,6 +156,10 @@ pub struct ScaleArgs {
     /// Latency added to every request in a second pass, in ms; 0: no second pass.
     #[arg(long, default_value_t = 10)]
     pub latency_ms: u64,
+    /// Documents in one big inbox, processed in one run on loopback beside an inbox a tenth
+    /// its size, for the time per document; 0: skip it.
+    #[arg(long, default_value_t = 100_000)]
+    pub inbox_docs: usize,
     /// The docproc binary to run (default: the one built beside docproc-bench).
     #[arg(long, value_name = "FILE")]
     pub docproc_bin: Option<PathBuf>,

@@ -7,6 +7,9 @@
 //! docproc-s3proxy, which counts its requests. The walk of `history/processed/` is set
 //! beside the raw sweeps a client could do instead: one flat ListObjectsV2, and a
 //! delimited listing per directory, both through the same proxy.
+//!
+//! Last, one inbox of `--inbox-docs` documents and one a tenth its size are each processed
+//! in one run on loopback: the time per document must stay flat as the inbox grows.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -26,8 +29,6 @@ use crate::stats::Samples;
 use crate::{seed, ui};
 
 const BUCKET: &str = "bench-scale";
-/// Seeding is bound by the server's PUT rate; this many in flight keeps it busy.
-const SEED_CONCURRENCY: usize = 128;
 
 /// One measured run of the docproc binary.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -67,6 +68,19 @@ struct WalkRow {
     delimited_sweep_ms: Samples,
 }
 
+/// One inbox of `docs` documents processed in one run, on loopback.
+#[derive(Debug, Serialize)]
+struct BigInboxRow {
+    docs: usize,
+    cost: Cost,
+}
+
+impl BigInboxRow {
+    fn ms_per_doc(&self) -> f64 {
+        self.cost.wall_ms / self.docs as f64
+    }
+}
+
 #[derive(Debug, Serialize)]
 struct ScaleResults {
     keys: u64,
@@ -74,6 +88,7 @@ struct ScaleResults {
     seed_keys_per_s: f64,
     inbox: Vec<InboxRow>,
     walk: Vec<WalkRow>,
+    big_inbox: Vec<BigInboxRow>,
 }
 
 pub async fn run(args: ScaleArgs) -> Result<()> {
@@ -101,6 +116,7 @@ pub async fn run(args: ScaleArgs) -> Result<()> {
         seed_keys_per_s: seed_rate,
         inbox: Vec::new(),
         walk: Vec::new(),
+        big_inbox: Vec::new(),
     };
     let runner = Runner {
         docproc,
@@ -163,6 +179,19 @@ pub async fn run(args: ScaleArgs) -> Result<()> {
         results.walk.push(walk);
     }
 
+    if args.inbox_docs > 0 {
+        let proxy = LatencyProxy::start(server.s3_addr()?, Duration::ZERO)?;
+        // A tenth first: the time per document must not grow with the inbox.
+        for docs in [args.inbox_docs / 10, args.inbox_docs] {
+            let place = Place::new(BUCKET, &format!("inbox-{docs}"));
+            let bar = ui::bar(1, format!("process-inbox of {docs} documents"));
+            seed::inbox_s3(&client, &place, "", docs).await?;
+            let cost = runner.run(&proxy, &["process", "--s3", &place.url()])?;
+            bar.finish_and_clear();
+            results.big_inbox.push(BigInboxRow { docs, cost });
+        }
+    }
+
     let table = render(&results);
     println!("{table}");
     std::fs::create_dir_all(&args.out)?;
@@ -214,7 +243,7 @@ async fn seed_history(client: &Client, place: &Place, keys: u64) -> Result<f64> 
                 Ok::<_, anyhow::Error>(())
             }
         })
-        .buffer_unordered(SEED_CONCURRENCY)
+        .buffer_unordered(seed::PUT_CONCURRENCY)
         .try_collect::<Vec<_>>()
         .await?;
     bar.finish_and_clear();
@@ -283,35 +312,39 @@ impl Runner<'_> {
     }
 }
 
-/// Spawns `cmd` and reaps it with wait4, whose rusage is this child's alone.
+/// Spawns `cmd` and returns its exit, wall time, peak RSS and stderr.
+///
+/// The peak is the child's own VmHWM, read while it runs. Its rusage cannot say: Linux hands
+/// an exec'd child the peak RSS of the process that spawned it, and this one holds a million
+/// listed keys by the walk's sweeps.
 fn wait_measured(mut cmd: Command) -> Result<(std::process::ExitStatus, f64, f64, String)> {
     use std::io::Read;
-    use std::os::unix::process::ExitStatusExt;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
 
     let started = Instant::now();
     let mut child = cmd.spawn().context("starting docproc")?;
+    let exited = Arc::new(AtomicBool::new(false));
+    let poller = {
+        let (status, exited) = (format!("/proc/{}/status", child.id()), Arc::clone(&exited));
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !exited.load(Ordering::Relaxed) {
+                peak = peak.max(crate::workloads::rss::hwm_kib(&status));
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        })
+    };
     let mut stderr = String::new();
     if let Some(mut pipe) = child.stderr.take() {
         pipe.read_to_string(&mut stderr)?;
     }
-    let pid = libc::pid_t::try_from(child.id())?;
-    let mut status = 0;
-    // SAFETY: rusage is plain data, filled in by the kernel.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: pid is our own child, not yet reaped; both pointers are valid for the call.
-    let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let status = child.wait().context("waiting for docproc")?;
     let wall_ms = ms(started);
-    if reaped != pid {
-        bail!("wait4: {}", std::io::Error::last_os_error());
-    }
-    // ru_maxrss is in KiB on Linux.
-    let rss_mib = usage.ru_maxrss as f64 / 1024.0;
-    Ok((
-        std::process::ExitStatus::from_raw(status),
-        wall_ms,
-        rss_mib,
-        stderr,
-    ))
+    exited.store(true, Ordering::Relaxed);
+    let peak_kib = poller.join().map_err(|_| anyhow::anyhow!("the RSS poller panicked"))?;
+    Ok((status, wall_ms, peak_kib as f64 / 1024.0, stderr))
 }
 
 fn ms(since: Instant) -> f64 {
@@ -358,6 +391,23 @@ fn render(r: &ScaleResults) -> String {
             row.docproc.wall_ms.median() / raw,
             row.docproc.peak_rss_mib.median()
         ));
+    }
+    if let Some(small) = r.big_inbox.first() {
+        out.push_str(
+            "\n| inbox, +0 ms, one run | wall | per document | requests | peak RSS | per document vs a tenth |\n\
+             | --- | ---: | ---: | ---: | ---: | ---: |\n",
+        );
+        for row in &r.big_inbox {
+            out.push_str(&format!(
+                "| {} documents | {:.1} s | {:.2} ms | {} | {:.0} MiB | {:.2}x |\n",
+                row.docs,
+                row.cost.wall_ms / 1000.0,
+                row.ms_per_doc(),
+                row.cost.requests,
+                row.cost.peak_rss_mib,
+                row.ms_per_doc() / small.ms_per_doc()
+            ));
+        }
     }
     out
 }

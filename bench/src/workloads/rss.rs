@@ -24,7 +24,12 @@ struct ProbeOutput {
 }
 
 fn vm_hwm_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    hwm_kib("/proc/self/status")
+}
+
+/// VmHWM from a `/proc/<pid>/status`; 0 once the process is gone.
+pub(crate) fn hwm_kib(status: &str) -> u64 {
+    std::fs::read_to_string(status)
         .unwrap_or_default()
         .lines()
         .find_map(|l| l.strip_prefix("VmHWM:"))
