@@ -436,3 +436,51 @@ async fn a_document_replaced_between_read_and_move_is_left_for_the_next_run() {
     assert_eq!(meta["word_count"], newer.split_whitespace().count() as u64);
     assert!(b.get(&format!("inbox/{name}")).await.is_none());
 }
+
+/// Another host moves a document between our copy and our delete (the store let two hosts
+/// claim it, as SeaweedFS can under load): our pinned delete is refused, and the move was
+/// theirs. It counts once between the hosts: ours reports it vanished, not processed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_document_moved_by_another_host_before_our_delete_counts_once() {
+    let b = bucket("faults-moved-first").await;
+    let docs = seed(&b, 4).await;
+    let name = &docs[1].0;
+    let (proxy, s3) = through_proxy(
+        &b,
+        Plan {
+            rules: vec![
+                Rule::new(Fault::Stall(Duration::from_millis(1500)))
+                    .method("DELETE")
+                    .path_contains(&format!("inbox/{name}"))
+                    .times(1),
+            ],
+            ..Plan::default()
+        },
+    )
+    .await;
+    let ours = {
+        let s3 = s3.clone();
+        tokio::spawn(async move {
+            run(&runtime(), &Backend::S3(s3), &process(), Shard::ALL)
+                .await
+                .unwrap()
+        })
+    };
+    while proxy.stats().injected(Fault::Stall(Duration::ZERO)) == 0 {
+        assert!(!ours.is_finished(), "the delete was never held");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // The other host's delete: its copy is the same bytes as ours.
+    b.client
+        .delete_object()
+        .bucket(&b.name)
+        .key(format!("inbox/{name}"))
+        .send()
+        .await
+        .unwrap();
+    let Report::ProcessInbox(r) = ours.await.unwrap().report else {
+        unreachable!()
+    };
+    assert_eq!((r.processed, r.vanished), (3, 1), "{r:?}");
+    assert_eq!(assert_nothing_lost(&b, &docs).await, 4);
+}

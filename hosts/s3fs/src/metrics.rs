@@ -28,11 +28,21 @@ pub(crate) struct Metrics {
 pub(crate) struct InFlight<'a> {
     metrics: &'a Metrics,
     id: u64,
+    started: std::time::Instant,
 }
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        self.metrics.in_flight_map().remove(&self.id);
+        if let Some((op, key)) = self.metrics.in_flight_map().remove(&self.id) {
+            // `RUST_LOG=docproc_s3fs=debug` traces every request: what a run sent, and when.
+            tracing::debug!(
+                id = self.id,
+                op,
+                key,
+                ms = self.started.elapsed().as_millis() as u64,
+                "S3 request done"
+            );
+        }
     }
 }
 
@@ -60,7 +70,12 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
         let id = self.next_request.fetch_add(1, Ordering::Relaxed);
         self.in_flight_map().insert(id, (op, key.to_owned()));
-        InFlight { metrics: self, id }
+        tracing::debug!(id, op, key, "S3 request sent");
+        InFlight {
+            metrics: self,
+            id,
+            started: std::time::Instant::now(),
+        }
     }
 
     /// "GetObject inbox/a.txt", oldest first.

@@ -59,12 +59,22 @@ impl Inner {
             .copy_any_size(&from_key, &to_key, source.attr.size, pinned)
             .await?;
         let deleted = match pinned {
-            Some(etag) => self.delete_if_match(&from_key, etag).await?,
-            None => self.delete(&from_key).await.map(|()| true)?,
+            Some(etag) => self.delete_if_match(&from_key, etag).await,
+            None => self.delete(&from_key).await.map(|()| true),
         };
         self.cache.remove(from);
-        if deleted {
-            self.cache.forget_ancestors(from);
+        // A pinned delete refused: the source was replaced since (its new version stays for
+        // the next run, and our copy moved the one we read), or it is gone because another
+        // client moved it first. AWS answers 404 for the latter, SeaweedFS 412, so a refusal
+        // is settled by looking. A move that was theirs is not ours: NotFound, as from AWS.
+        match deleted {
+            Ok(true) => self.cache.forget_ancestors(from),
+            Ok(false) if self.lookup_optional(from).await?.is_some() => {}
+            Ok(false) | Err(Error::NotFound(_)) => {
+                self.cache.forget_ancestors(from);
+                return Err(Error::NotFound(from.to_owned()));
+            }
+            Err(e) => return Err(e),
         }
         self.cache.insert(
             to,

@@ -187,8 +187,8 @@ impl Inner {
         Ok(out.e_tag().map(str::to_owned))
     }
 
-    /// Deletes `key` only while it is still version `etag`: `false` when it was replaced
-    /// since, and so kept.
+    /// Deletes `key` only while it is still version `etag`: `false` when the store refused,
+    /// because it was replaced since (and so kept) or, on SeaweedFS, because it is gone.
     pub(crate) async fn delete_if_match(&self, key: &str, etag: &str) -> Result<bool, Error> {
         let _req = self
             .metrics
