@@ -22,6 +22,36 @@ async fn through_proxy(b: &TestBucket, plan: Plan) -> (Proxy, Arc<S3Backend>) {
     (proxy, backend)
 }
 
+/// Starts a run through a proxy that stalls the request `held` picks, and returns once that
+/// request is held: the test then changes the bucket behind the run's back.
+async fn run_until_held(
+    b: &TestBucket,
+    held: Rule,
+) -> (
+    tokio::task::JoinHandle<docproc_host::RunReport>,
+    Proxy,
+    Arc<S3Backend>,
+) {
+    let plan = Plan {
+        rules: vec![held],
+        ..Plan::default()
+    };
+    let (proxy, s3) = through_proxy(b, plan).await;
+    let run = {
+        let s3 = s3.clone();
+        tokio::spawn(async move {
+            run(&runtime(), &Backend::S3(s3), &process(), Shard::ALL)
+                .await
+                .unwrap()
+        })
+    };
+    while proxy.stats().injected(Fault::Stall(Duration::ZERO)) == 0 {
+        assert!(!run.is_finished(), "the request was never held");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    (run, proxy, s3)
+}
+
 async fn seed(b: &TestBucket, n: usize) -> Vec<(String, String)> {
     let docs = docproc_host::seed::documents(n, 31);
     for (name, text) in &docs {
@@ -374,32 +404,12 @@ async fn a_document_replaced_between_read_and_move_is_left_for_the_next_run() {
     let docs = seed(&b, 4).await;
     let name = &docs[2].0;
     // The PUTs naming processed/<name> are its metadata, then the copy: hold the copy.
-    let (proxy, s3) = through_proxy(
-        &b,
-        Plan {
-            rules: vec![
-                Rule::new(Fault::Stall(Duration::from_millis(1500)))
-                    .method("PUT")
-                    .path_contains(&format!("processed/{name}"))
-                    .skip(1)
-                    .times(1),
-            ],
-            ..Plan::default()
-        },
-    )
-    .await;
-    let first = {
-        let s3 = s3.clone();
-        tokio::spawn(async move {
-            run(&runtime(), &Backend::S3(s3), &process(), Shard::ALL)
-                .await
-                .unwrap()
-        })
-    };
-    while proxy.stats().injected(Fault::Stall(Duration::ZERO)) == 0 {
-        assert!(!first.is_finished(), "the copy was never held");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let held = Rule::new(Fault::Stall(Duration::from_millis(1500)))
+        .method("PUT")
+        .path_contains(&format!("processed/{name}"))
+        .skip(1)
+        .times(1);
+    let (first, proxy, s3) = run_until_held(&b, held).await;
     let newer = "a newer version, sent while the old one was being moved\n";
     b.put(&format!("inbox/{name}"), newer.as_bytes().to_vec())
         .await;
@@ -445,31 +455,11 @@ async fn a_document_moved_by_another_host_before_our_delete_counts_once() {
     let b = bucket("faults-moved-first").await;
     let docs = seed(&b, 4).await;
     let name = &docs[1].0;
-    let (proxy, s3) = through_proxy(
-        &b,
-        Plan {
-            rules: vec![
-                Rule::new(Fault::Stall(Duration::from_millis(1500)))
-                    .method("DELETE")
-                    .path_contains(&format!("inbox/{name}"))
-                    .times(1),
-            ],
-            ..Plan::default()
-        },
-    )
-    .await;
-    let ours = {
-        let s3 = s3.clone();
-        tokio::spawn(async move {
-            run(&runtime(), &Backend::S3(s3), &process(), Shard::ALL)
-                .await
-                .unwrap()
-        })
-    };
-    while proxy.stats().injected(Fault::Stall(Duration::ZERO)) == 0 {
-        assert!(!ours.is_finished(), "the delete was never held");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let held = Rule::new(Fault::Stall(Duration::from_millis(1500)))
+        .method("DELETE")
+        .path_contains(&format!("inbox/{name}"))
+        .times(1);
+    let (ours, _proxy, _) = run_until_held(&b, held).await;
     // The other host's delete: its copy is the same bytes as ours.
     b.client
         .delete_object()
