@@ -343,7 +343,9 @@ fn wait_measured(mut cmd: Command) -> Result<(std::process::ExitStatus, f64, f64
     let status = child.wait().context("waiting for docproc")?;
     let wall_ms = ms(started);
     exited.store(true, Ordering::Relaxed);
-    let peak_kib = poller.join().map_err(|_| anyhow::anyhow!("the RSS poller panicked"))?;
+    let peak_kib = poller
+        .join()
+        .map_err(|_| anyhow::anyhow!("the RSS poller panicked"))?;
     Ok((status, wall_ms, peak_kib as f64 / 1024.0, stderr))
 }
 

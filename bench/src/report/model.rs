@@ -143,6 +143,10 @@ pub struct Raw {
     pub single_get_mib_s: Option<f64>,
     /// docproc's S3 file system reading every file sequentially, all at once, no hashing.
     pub s3fs_read_mib_s: Option<f64>,
+    /// coreutils `sha256sum` over the local copy of the hash files, one process per file,
+    /// `sha256sum_procs` (every core) at once.
+    pub sha256sum_mib_s: Option<f64>,
+    pub sha256sum_procs: usize,
     pub get_bytes: u64,
 }
 

@@ -1,8 +1,11 @@
 //! The server's own limits, with aws-sdk-s3 and nothing else: how fast it lists the walk
 //! tree, and how fast it serves the hash files to parallel ranged GETs. Beside them, the
 //! read path of docproc's S3 file system alone (no component, no hashing), so its share of
-//! the server's limit is seen apart from the cost of SHA-256.
+//! the server's limit is seen apart from the cost of SHA-256. And coreutils `sha256sum` on
+//! every core over the local copy: the hash a shell user would run.
 
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -79,8 +82,48 @@ pub async fn run(ctx: &Ctx, pass: &Pass<'_>, with_gets: bool) -> Result<Raw> {
             "read {read} bytes through S3Fs, expected {total}"
         );
         raw.s3fs_read_mib_s = Some(mib_per_s(total, started.elapsed().as_secs_f64() * 1000.0));
+        let local = ctx.local_root.join(super::hash::ROOT);
+        if local.is_dir() {
+            let procs = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let mib_s = tokio::task::block_in_place(|| sha256sum(&local, procs))?;
+            raw.sha256sum_mib_s = Some(mib_s);
+            raw.sha256sum_procs = procs;
+        }
     }
     Ok(raw)
+}
+
+/// What a shell user runs instead of docproc: coreutils `sha256sum`, one process per file,
+/// `procs` at once (`xargs -P`). Returns MiB/s over the files' total size.
+fn sha256sum(dir: &Path, procs: usize) -> Result<f64> {
+    use std::io::Write;
+    let mut files = Vec::new();
+    let mut bytes = 0;
+    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
+        let entry = entry?;
+        bytes += entry.metadata()?.len();
+        files.push(entry.path());
+    }
+    let started = Instant::now();
+    let mut child = Command::new("xargs")
+        .args(["-0", "-n", "1", "-P", &procs.to_string(), "sha256sum"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("running xargs sha256sum")?;
+    let mut stdin = child.stdin.take().context("xargs has no stdin")?;
+    for f in &files {
+        stdin.write_all(f.as_os_str().as_encoded_bytes())?;
+        stdin.write_all(b"\0")?;
+    }
+    drop(stdin);
+    let status = child.wait()?;
+    anyhow::ensure!(
+        status.success(),
+        "sha256sum over {} failed: {status}",
+        dir.display()
+    );
+    Ok(mib_per_s(bytes, started.elapsed().as_secs_f64() * 1000.0))
 }
 
 /// Every object in 8 MiB ranges, `in_flight` at a time across all of them, bytes counted and

@@ -90,15 +90,18 @@ pub fn check_dir(dir: &Path) -> Result<PathBuf, HostError> {
 }
 
 /// `claims_dir`: where a run's claims go, when it claims; the guest's clock is then read
-/// from there (see [`crate::clock::probe`]).
+/// from there (see [`crate::clock::probe`]). `own_thread`: the instance runs on a thread
+/// of its own, so its file calls may block it (see [`crate::workload`]).
 pub async fn instantiate(
     rt: &Runtime,
     dir: &Path,
     claims_dir: Option<&str>,
+    own_thread: bool,
 ) -> Result<(Store<LocalState>, Docproc)> {
     let dir = check_dir(dir)?;
     let mut builder = WasiCtx::builder();
     builder
+        .allow_blocking_current_thread(own_thread)
         .preopened_dir(&dir, ".", FsPerms::ReadWrite)
         .map_err(|e| anyhow::anyhow!("{}: cannot open: {e}", dir.display()))?;
     let mut ctx = builder.build();
