@@ -25,6 +25,9 @@ On EC2, point --dir at an S3 Files (NFS) or Mountpoint (FUSE) mount:
   docproc process --dir /mnt/s3files/docproc
   docproc walk --dir /mnt/mountpoint/tree --json
 
+Logs go to stderr: warnings by default; RUST_LOG=docproc_s3fs=debug adds every S3
+request with its key and duration, to see what a run sent and when.
+
 Exit codes:
   0  success
   1  the run failed (missing directory, store error, time or memory limit)
@@ -270,6 +273,8 @@ fn main() -> ProcessExit {
     // Logs go to stderr, warnings and up unless RUST_LOG says otherwise.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a file or a pipe.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),

@@ -130,3 +130,36 @@ async fn credentials_never_reach_errors_or_logs() {
         "secret leaked"
     );
 }
+
+/// What a user turns on to see what a run sent: one line per S3 request, with its kind and
+/// key, as it goes out and as it comes back.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_debug_log_names_every_s3_request() {
+    let b = bucket("debug-log").await;
+    b.put("tree/a.txt", b"one\n".to_vec()).await;
+    let url = format!("s3://{}", b.name);
+    let out = tokio::task::spawn_blocking(move || {
+        let mut cmd = docproc();
+        with_s3(&mut cmd)
+            .env("RUST_LOG", "docproc_s3fs=debug")
+            .args(["walk", "--s3", &url, "--json"])
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lists = report["s3"]["requests"]["list"].as_u64().unwrap();
+    let stderr = text(&out.stderr);
+    let lines = |what: &str| {
+        stderr
+            .lines()
+            .filter(|l| l.contains(what) && l.contains("op=\"ListObjectsV2\""))
+            .count() as u64
+    };
+    assert!(lists > 0, "{report}");
+    assert_eq!(lines("S3 request sent"), lists, "{stderr}");
+    assert_eq!(lines("S3 request done"), lists, "{stderr}");
+    assert!(stderr.contains("key=\"tree/"), "{stderr}");
+}
