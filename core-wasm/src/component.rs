@@ -16,7 +16,7 @@ wit_bindgen::generate!({
 use exports::docproc::core::workloads as wit;
 use wasi::filesystem::preopens::get_directories;
 use wasi::filesystem::types::{
-    Descriptor, DescriptorFlags, DescriptorType, ErrorCode, OpenFlags, PathFlags,
+    Descriptor, DescriptorFlags, DescriptorStat, DescriptorType, ErrorCode, OpenFlags, PathFlags,
 };
 
 struct WasiFs {
@@ -72,6 +72,21 @@ fn kind_of(t: DescriptorType) -> Kind {
     }
 }
 
+/// A `stat` answer in the core's terms; `path` names it in errors.
+fn stat_of(path: &str, stat: Result<DescriptorStat, ErrorCode>) -> fs::Result<Option<Stat>> {
+    match stat {
+        Ok(s) => Ok(Some(Stat {
+            kind: kind_of(s.type_),
+            size: s.size,
+            mtime: s
+                .data_modification_timestamp
+                .map(|t| Duration::new(t.seconds, t.nanoseconds)),
+        })),
+        Err(ErrorCode::NoEntry) => Ok(None),
+        Err(e) => Err(err(path, e)),
+    }
+}
+
 impl fs::Fs for WasiFs {
     type File = Descriptor;
     type Dir = Option<Descriptor>;
@@ -103,17 +118,17 @@ impl fs::Fs for WasiFs {
         } else {
             self.root.stat_at(PathFlags::empty(), path)
         };
-        match stat {
-            Ok(s) => Ok(Some(Stat {
-                kind: kind_of(s.type_),
-                size: s.size,
-                mtime: s
-                    .data_modification_timestamp
-                    .map(|t| Duration::new(t.seconds, t.nanoseconds)),
-            })),
-            Err(ErrorCode::NoEntry) => Ok(None),
-            Err(e) => Err(err(path, e)),
-        }
+        stat_of(path, stat)
+    }
+
+    fn stat_entry(
+        &self,
+        dir: &Option<Descriptor>,
+        path: &str,
+        name: &str,
+    ) -> fs::Result<Option<Stat>> {
+        let dir = dir.as_ref().unwrap_or(&self.root);
+        stat_of(&fs::join(path, name), dir.stat_at(PathFlags::empty(), name))
     }
 
     fn open(&self, path: &str) -> fs::Result<Descriptor> {

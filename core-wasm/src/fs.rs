@@ -90,13 +90,24 @@ pub trait Fs {
         init: impl Fn() -> T,
         mut step: impl FnMut(&mut T, Entry) -> Result<()>,
     ) -> Result<T> {
+        self.scan_dir_in(path, init, |acc, _, e| step(acc, e))
+    }
+
+    /// [`Fs::scan_dir`], with the opened directory handed to `step` too, for
+    /// [`Fs::stat_entry`].
+    fn scan_dir_in<T>(
+        &self,
+        path: &str,
+        init: impl Fn() -> T,
+        mut step: impl FnMut(&mut T, &Self::Dir, Entry) -> Result<()>,
+    ) -> Result<T> {
         // A missing directory fails its open: asking the store again would cost one more
         // lookup of it (two requests on S3).
         let dir = self.open_dir(path)?;
         let mut attempts = 0;
         loop {
             let mut acc = init();
-            let listed = self.list_dir(&dir, path, &mut |e| step(&mut acc, e));
+            let listed = self.list_dir(&dir, path, &mut |e| step(&mut acc, &dir, e));
             match listed {
                 Ok(()) => return Ok(acc),
                 Err(e) if e.kind == ErrorKind::NotFound && attempts < 5 => {
@@ -121,6 +132,12 @@ pub trait Fs {
     }
     /// `None` when nothing is there. Does not follow symlinks.
     fn stat(&self, path: &str) -> Result<Option<Stat>>;
+    /// [`Fs::stat`] of `name`, an entry of `dir` (opened at `path`). A sandboxed file
+    /// system resolves a path one component at a time, each a system call: looked up in
+    /// its own directory, an entry costs one.
+    fn stat_entry(&self, _dir: &Self::Dir, path: &str, name: &str) -> Result<Option<Stat>> {
+        self.stat(&join(path, name))
+    }
     fn open(&self, path: &str) -> Result<Self::File>;
     /// Up to `len` bytes at `offset`; empty at end of file.
     fn read_at(&self, file: &Self::File, offset: u64, len: usize) -> Result<Vec<u8>>;

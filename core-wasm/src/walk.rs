@@ -24,7 +24,7 @@ pub fn walk<F: Fs>(fs: &F, root: &str, shard: Shard) -> Result<WalkReport, FsErr
     while let Some(dir) = stack.pop() {
         // Each entry is handled as the listing yields it: a directory of a million keys is
         // never held whole, and its stats are answered while the host still has it cached.
-        let listed = fs.scan_dir(&dir, Listed::default, |l, entry| {
+        let listed = fs.scan_dir_in(&dir, Listed::default, |l, handle, entry| {
             if top && !shard.owns(&entry.name) {
                 return Ok(());
             }
@@ -39,7 +39,8 @@ pub fn walk<F: Fs>(fs: &F, root: &str, shard: Shard) -> Result<WalkReport, FsErr
                     l.counts.files += 1;
                     // The stat is the point of this workload: it is what a
                     // listing-only store makes expensive.
-                    l.counts.total_bytes += fs.stat(&path)?.map_or(0, |s| s.size);
+                    let stat = fs.stat_entry(handle, &dir, &entry.name)?;
+                    l.counts.total_bytes += stat.map_or(0, |s| s.size);
                 }
                 Kind::Other => l.counts.others += 1,
             }
