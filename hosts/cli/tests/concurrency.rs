@@ -1,6 +1,8 @@
 //! Two hosts on one inbox at once: claims make each document processed
 //! exactly once, over a directory (exclusive create) and over S3
-//! (`If-None-Match: *`).
+//! (`If-None-Match: *`). SeaweedFS lets two overlapping conditional PUTs of one
+//! claim both succeed under load (AWS does not); the pinned delete of the move
+//! still lets only one host count such a document.
 
 mod support;
 
