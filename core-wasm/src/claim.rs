@@ -16,7 +16,7 @@
 use std::time::Duration;
 
 use crate::clock::rfc3339;
-use crate::fs::{ErrorKind, Fs, FsError, Kind, join};
+use crate::fs::{ErrorKind, Fs, FsError, Kind, join, read_small};
 use crate::shard::Shard;
 
 pub struct ClaimOptions {
@@ -70,24 +70,28 @@ pub fn try_claim<F: Fs>(
     let mut generation = 0;
     loop {
         let path = link(root, name, generation);
-        match fs.create_new(&path, body.as_bytes()) {
-            Ok(()) => {
-                return Ok(Claim::Won(OwnClaim {
-                    root: root.to_owned(),
-                    name: name.to_owned(),
-                    generation,
-                    lease: opts.lease,
-                    renewed: fs.now(),
-                    body,
-                }));
-            }
+        let won = match fs.create_new(&path, body.as_bytes()) {
+            Ok(()) => true,
             // The first takeover of this generation makes its directory.
             Err(e) if e.kind == ErrorKind::NotFound && generation > 0 => {
                 fs.create_dir(&link_dir(root, generation))?;
                 continue;
             }
             Err(e) if e.kind != ErrorKind::Exists => return Err(e),
-            Err(_) => {}
+            // A create whose answer was lost is retried by the client, and the retry finds
+            // the link its first attempt made: ours if it holds our body, which names this
+            // run and this moment.
+            Err(_) => holds(fs, &path, &body),
+        };
+        if won {
+            return Ok(Claim::Won(OwnClaim {
+                root: root.to_owned(),
+                name: name.to_owned(),
+                generation,
+                lease: opts.lease,
+                renewed: fs.now(),
+                body,
+            }));
         }
         // Walk to the newest link: only its holder counts.
         while fs.stat(&link(root, name, generation + 1))?.is_some() {
@@ -98,6 +102,13 @@ pub fn try_claim<F: Fs>(
         }
         generation += 1;
     }
+}
+
+/// Whether the link at `path` holds exactly `body`. Any doubt is a no: a link gone or
+/// rewritten meanwhile is not ours, and a read that failed leaves the claim to the lease,
+/// late but never doubled.
+fn holds<F: Fs>(fs: &F, path: &str, body: &str) -> bool {
+    matches!(read_small(fs, path, body.len()), Ok(Some(found)) if found == body.as_bytes())
 }
 
 fn is_stale<F: Fs>(fs: &F, path: &str, lease: Duration) -> Result<bool, FsError> {

@@ -122,10 +122,7 @@ async fn retried_faults_leave_every_document_processed_once() {
                 .times(1),
         ],
     };
-    let (proxy, s3) = through_proxy(&b, plan).await;
-    let report = run(&runtime(), &Backend::S3(s3), &process(), Shard::ALL)
-        .await
-        .unwrap();
+    let (proxy, _, report) = process_through(&b, plan.rules).await;
     let Report::ProcessInbox(r) = report.report else {
         unreachable!()
     };
@@ -473,4 +470,36 @@ async fn a_document_moved_by_another_host_before_our_delete_counts_once() {
     };
     assert_eq!((r.processed, r.vanished), (3, 1), "{r:?}");
     assert_eq!(assert_nothing_lost(&b, &docs).await, 4);
+}
+
+/// A claim whose PUT reached S3 but whose answer was lost: the client's retry is refused by
+/// the claim its first attempt made. That claim is ours, so the document is processed now,
+/// not left to look held by a live host until the lease runs out.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claim_whose_answer_was_lost_is_still_ours() {
+    let b = bucket("faults-lost-claim").await;
+    let docs = seed(&b, 3).await;
+    let plan = Plan {
+        rules: vec![
+            Rule::new(Fault::ResetMidBody)
+                .method("PUT")
+                .path_contains(&format!(".claims/{}", docs[0].0))
+                .times(1),
+        ],
+        ..Plan::default()
+    };
+    let (proxy, _, report) = process_through(&b, plan.rules).await;
+    let Report::ProcessInbox(r) = report.report else {
+        unreachable!()
+    };
+    assert_eq!(proxy.stats().injected(Fault::ResetMidBody), 1);
+    assert_eq!((r.processed, r.claimed_elsewhere), (3, 0), "{r:?}");
+    assert_eq!(assert_nothing_lost(&b, &docs).await, 3);
+    let claims: Vec<String> = b
+        .keys()
+        .await
+        .into_iter()
+        .filter(|k| k.starts_with(".claims") && !k.ends_with('/'))
+        .collect();
+    assert!(claims.is_empty(), "{claims:?}");
 }
