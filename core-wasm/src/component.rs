@@ -72,8 +72,8 @@ fn kind_of(t: DescriptorType) -> Kind {
     }
 }
 
-/// A `stat` answer in the core's terms; `path` names it in errors.
-fn stat_of(path: &str, stat: Result<DescriptorStat, ErrorCode>) -> fs::Result<Option<Stat>> {
+/// A `stat` answer in the core's terms: `None` for nothing there, other errors as they came.
+fn stat_of(stat: Result<DescriptorStat, ErrorCode>) -> Result<Option<Stat>, ErrorCode> {
     match stat {
         Ok(s) => Ok(Some(Stat {
             kind: kind_of(s.type_),
@@ -83,7 +83,7 @@ fn stat_of(path: &str, stat: Result<DescriptorStat, ErrorCode>) -> fs::Result<Op
                 .map(|t| Duration::new(t.seconds, t.nanoseconds)),
         })),
         Err(ErrorCode::NoEntry) => Ok(None),
-        Err(e) => Err(err(path, e)),
+        Err(e) => Err(e),
     }
 }
 
@@ -118,7 +118,7 @@ impl fs::Fs for WasiFs {
         } else {
             self.root.stat_at(PathFlags::empty(), path)
         };
-        stat_of(path, stat)
+        stat_of(stat).map_err(|e| err(path, e))
     }
 
     fn stat_entry(
@@ -128,7 +128,8 @@ impl fs::Fs for WasiFs {
         name: &str,
     ) -> fs::Result<Option<Stat>> {
         let dir = dir.as_ref().unwrap_or(&self.root);
-        stat_of(&fs::join(path, name), dir.stat_at(PathFlags::empty(), name))
+        // The entry's full path is made only for an error's message, not for every file.
+        stat_of(dir.stat_at(PathFlags::empty(), name)).map_err(|e| err(&fs::join(path, name), e))
     }
 
     fn open(&self, path: &str) -> fs::Result<Descriptor> {

@@ -28,12 +28,11 @@ pub fn walk<F: Fs>(fs: &F, root: &str, shard: Shard) -> Result<WalkReport, FsErr
             if top && !shard.owns(&entry.name) {
                 return Ok(());
             }
-            let path = join(&dir, &entry.name);
             l.counts.entries += 1;
             match entry.kind {
                 Kind::Dir => {
                     l.counts.directories += 1;
-                    l.subdirs.push(path);
+                    l.subdirs.push(join(&dir, &entry.name));
                 }
                 Kind::File => {
                     l.counts.files += 1;

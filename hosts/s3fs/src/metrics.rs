@@ -33,7 +33,9 @@ pub(crate) struct InFlight<'a> {
 
 impl Drop for InFlight<'_> {
     fn drop(&mut self) {
-        if let Some((op, key)) = self.metrics.in_flight_map().remove(&self.id) {
+        // Taken out first: the map's lock is every request's, never held while logging.
+        let finished = self.metrics.in_flight_map().remove(&self.id);
+        if let Some((op, key)) = finished {
             // `RUST_LOG=docproc_s3fs=debug` traces every request: what a run sent, and when.
             tracing::debug!(
                 id = self.id,
