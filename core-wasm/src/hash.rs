@@ -65,7 +65,7 @@ pub fn hash<F: Fs>(fs: &F, opts: &Options) -> Result<HashReport, FsError> {
 }
 
 /// Files hashed at once by one instance: one per SIMD lane.
-const LANES: usize = 4;
+pub const LANES: usize = 4;
 
 /// One file on its way through a lane: the bytes read but not yet hashed, and its state.
 struct Lane<File> {

@@ -177,7 +177,7 @@ async fn s3fs_reads(fs: &docproc_s3fs::S3Fs, dir: &str) -> Result<u64> {
                 offset += chunk.len() as u64;
             }
         })
-        .buffer_unordered(docproc_host::HASH_PARALLEL)
+        .buffer_unordered(docproc_host::hash_parallel() * docproc_core::hash::LANES)
         .try_collect()
         .await?;
     Ok(sizes.iter().sum())

@@ -201,15 +201,16 @@ struct RunArgs {
     /// instance (a document belongs to one shard by the hash of its name).
     /// Default: for process, 64 over --s3 (a document is a few requests,
     /// nearly all waiting) and 8 over --dir (each instance lists inbox/
-    /// itself there); 8 for hash, whose large reads share one link; 1 for
-    /// walk, where every shard would list the same directories.
+    /// itself there); one per core for hash, whose instances each hash four
+    /// files at once; 1 for walk, where every shard would list the same
+    /// directories.
     #[arg(long)]
     shards: Option<u32>,
     /// Run only this shard (0-based) of --shards, as a fan-out worker would.
     #[arg(long)]
     shard_index: Option<u32>,
     /// How many shard instances run at once. Default: as many as --shards
-    /// for process, 8 for walk and hash.
+    /// for process and hash, 8 for walk.
     #[arg(long)]
     parallel: Option<usize>,
     /// Print the report as JSON.

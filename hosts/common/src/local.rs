@@ -19,8 +19,10 @@ use crate::runtime::Runtime;
 
 pub struct LocalState {
     ctx: WasiCtx,
-    table: ResourceTable,
+    pub(crate) table: ResourceTable,
     pub(crate) cap: MemoryCap,
+    /// The instance runs on a thread of its own, so its file calls may block it.
+    pub(crate) own_thread: bool,
 }
 
 impl WasiView for LocalState {
@@ -46,6 +48,7 @@ fn linker(rt: &Runtime) -> Result<Linker<LocalState>> {
     clocks::wall_clock::add_to_linker::<_, WasiClocks>(&mut l, |t| t.clocks())?;
     filesystem::types::add_to_linker::<_, WasiFilesystem>(&mut l, |t| t.filesystem())?;
     filesystem::preopens::add_to_linker::<_, WasiFilesystem>(&mut l, |t| t.filesystem())?;
+    crate::dirents::add_to_linker(&mut l)?;
     Ok(l)
 }
 
@@ -112,6 +115,7 @@ pub async fn instantiate(
         ctx,
         table: ResourceTable::new(),
         cap: MemoryCap::new(rt.options.memory_limit),
+        own_thread,
     };
     rt.instantiate(state, |s| &mut s.cap, linker(rt)?).await
 }

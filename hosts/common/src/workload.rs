@@ -99,9 +99,16 @@ fn default_digest_dir() -> String {
     "digests".into()
 }
 
-/// Instances a hash runs at once unless told otherwise: each streams large files through
-/// its own buffers, so more would only share the same bandwidth and take more memory.
-pub const HASH_PARALLEL: usize = 8;
+/// Shards of a hash, and instances at once, unless told otherwise: one per core. Each
+/// instance hashes up to four files at once in SIMD lanes (`docproc_core::hash`), which
+/// pays only where it has several files: more instances than cores would spread the files
+/// thinner without hashing any faster.
+pub fn hash_parallel() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// Instances of a walk split into shards by hand: every shard lists the same directories.
+const WALK_PARALLEL: usize = 8;
 
 /// Shards and instances of a process-inbox over S3 unless told otherwise. A document is
 /// about six requests one after another, nearly all of it waiting, and an instance is a few
@@ -136,7 +143,7 @@ impl Job {
             (Job::Walk { .. }, _) => 1,
             (Job::ProcessInbox { .. }, Backend::S3(_)) => INBOX_PARALLEL_S3,
             (Job::ProcessInbox { .. }, Backend::Local(_)) => INBOX_PARALLEL_DIR,
-            (Job::Hash { .. }, _) => HASH_PARALLEL as u32,
+            (Job::Hash { .. }, _) => hash_parallel() as u32,
         }
     }
 
@@ -144,7 +151,8 @@ impl Job {
     pub fn default_parallel(&self, backend: &Backend) -> usize {
         match self {
             Job::ProcessInbox { .. } => self.default_shards(backend) as usize,
-            Job::Walk { .. } | Job::Hash { .. } => HASH_PARALLEL,
+            Job::Hash { .. } => hash_parallel(),
+            Job::Walk { .. } => WALK_PARALLEL,
         }
     }
 
