@@ -90,24 +90,26 @@ pub trait Fs {
         init: impl Fn() -> T,
         mut step: impl FnMut(&mut T, Entry) -> Result<()>,
     ) -> Result<T> {
-        self.scan_dir_in(path, init, |acc, _, e| step(acc, e))
+        // A missing directory fails its open: asking the store again would cost one more
+        // lookup of it (two requests on S3).
+        let dir = self.open_dir(path)?;
+        self.scan_dir_in(&dir, path, init, |acc, _, e| step(acc, e))
     }
 
-    /// [`Fs::scan_dir`], with the opened directory handed to `step` too, for
-    /// [`Fs::stat_entry`].
+    /// [`Fs::scan_dir`] of a directory already opened (at `path`), with the handle handed
+    /// to `step` too, for [`Fs::stat_entry`]. Opening directories before their turn lets a
+    /// store that lists in the background (S3) list several at once.
     fn scan_dir_in<T>(
         &self,
+        dir: &Self::Dir,
         path: &str,
         init: impl Fn() -> T,
         mut step: impl FnMut(&mut T, &Self::Dir, Entry) -> Result<()>,
     ) -> Result<T> {
-        // A missing directory fails its open: asking the store again would cost one more
-        // lookup of it (two requests on S3).
-        let dir = self.open_dir(path)?;
         let mut attempts = 0;
         loop {
             let mut acc = init();
-            let listed = self.list_dir(&dir, path, &mut |e| step(&mut acc, &dir, e));
+            let listed = self.list_dir(dir, path, &mut |e| step(&mut acc, dir, e));
             match listed {
                 Ok(()) => return Ok(acc),
                 Err(e) if e.kind == ErrorKind::NotFound && attempts < 5 => {

@@ -27,6 +27,7 @@ async fn through_proxy(b: &TestBucket, plan: Plan) -> (Proxy, Arc<S3Backend>) {
 async fn run_until_held(
     b: &TestBucket,
     held: Rule,
+    job: Job,
 ) -> (
     tokio::task::JoinHandle<docproc_host::RunReport>,
     Proxy,
@@ -40,7 +41,7 @@ async fn run_until_held(
     let run = {
         let s3 = s3.clone();
         tokio::spawn(async move {
-            run(&runtime(), &Backend::S3(s3), &process(), Shard::ALL)
+            run(&runtime(), &Backend::S3(s3), &job, Shard::ALL)
                 .await
                 .unwrap()
         })
@@ -406,7 +407,7 @@ async fn a_document_replaced_between_read_and_move_is_left_for_the_next_run() {
         .path_contains(&format!("processed/{name}"))
         .skip(1)
         .times(1);
-    let (first, proxy, s3) = run_until_held(&b, held).await;
+    let (first, proxy, s3) = run_until_held(&b, held, process()).await;
     let newer = "a newer version, sent while the old one was being moved\n";
     b.put(&format!("inbox/{name}"), newer.as_bytes().to_vec())
         .await;
@@ -456,7 +457,7 @@ async fn a_document_moved_by_another_host_before_our_delete_counts_once() {
         .method("DELETE")
         .path_contains(&format!("inbox/{name}"))
         .times(1);
-    let (ours, _proxy, _) = run_until_held(&b, held).await;
+    let (ours, _proxy, _) = run_until_held(&b, held, process()).await;
     // The other host's delete: its copy is the same bytes as ours.
     b.client
         .delete_object()
@@ -502,4 +503,34 @@ async fn a_claim_whose_answer_was_lost_is_still_ours() {
         .filter(|k| k.starts_with(".claims") && !k.ends_with('/'))
         .collect();
     assert!(claims.is_empty(), "{claims:?}");
+}
+
+/// A walk opens the directories next in turn before it reads them, and the host starts each
+/// listing at its open: while one directory's listing hangs, the others' go on.
+#[tokio::test]
+async fn a_hung_listing_does_not_hold_up_the_directories_after_it() {
+    let b = bucket("faults-walk-ahead").await;
+    b.put_many((0..8).map(|i| format!("d{i}/f.txt"))).await;
+    let held = Rule::new(Fault::Stall(Duration::from_secs(3600)))
+        .method("GET")
+        .query_contains("prefix=d0%2F")
+        .times(1);
+    let walk = Job::Walk {
+        root: String::new(),
+    };
+    let (run, _proxy, s3) = run_until_held(&b, held, walk).await;
+    // The root's listing, then one for each of d0..d7: d0's is the one held.
+    let mut waited = Duration::ZERO;
+    while s3.fs.metrics().list < 9 {
+        assert!(
+            waited < Duration::from_secs(60),
+            "only {} listings while d0's hangs: {:?}",
+            s3.fs.metrics().list,
+            s3.fs.in_flight()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        waited += Duration::from_millis(20);
+    }
+    assert!(!run.is_finished(), "the walk read d0 without its listing");
+    run.abort();
 }

@@ -5,7 +5,7 @@ mod support;
 
 use std::sync::Arc;
 
-use docproc_host::s3::{S3Backend, S3Target};
+use docproc_host::s3::{MetricsSnapshot, S3Backend, S3Target};
 use docproc_host::{Backend, Job, Report, Shard, run};
 use docproc_testkit::{TestBucket, bucket, random_bytes};
 
@@ -171,6 +171,19 @@ async fn bad_input_in_an_s3_inbox_is_named_and_the_batch_goes_on() {
     }
 }
 
+/// A walk of `tree/` in `b` over S3, and the requests it sent.
+async fn walk_tree(b: &TestBucket) -> (docproc_host::RunReport, MetricsSnapshot) {
+    let s3 = backend(b, "tree").await;
+    let before = s3.fs.metrics();
+    let job = Job::Walk {
+        root: String::new(),
+    };
+    let report = run(&runtime(), &Backend::S3(s3.clone()), &job, Shard::ALL)
+        .await
+        .unwrap();
+    (report, s3.fs.metrics() - before)
+}
+
 #[tokio::test]
 async fn walk_lists_once_per_thousand_keys_and_never_heads() {
     let b = bucket("walk-requests").await;
@@ -178,20 +191,8 @@ async fn walk_lists_once_per_thousand_keys_and_never_heads() {
         .await;
     b.put_many((0..30).map(|i| format!("tree/sub/g{i}.txt")))
         .await;
-    let s3 = backend(&b, "tree").await;
-    let before = s3.fs.metrics();
-    let report = run(
-        &runtime(),
-        &Backend::S3(s3.clone()),
-        &Job::Walk {
-            root: String::new(),
-        },
-        Shard::ALL,
-    )
-    .await
-    .unwrap();
-    let after = s3.fs.metrics();
-    let Report::Walk(w) = report.report else {
+    let (report, sent) = walk_tree(&b).await;
+    let Report::Walk(w) = &report.report else {
         unreachable!()
     };
     assert_eq!((w.files, w.directories), (2530, 1));
@@ -203,11 +204,28 @@ async fn walk_lists_once_per_thousand_keys_and_never_heads() {
             .sum::<u64>();
     assert_eq!(w.total_bytes, expected_bytes);
     // 2,531 entries in the root: 3 pages; the subdirectory: 1 page.
-    assert_eq!(after.list - before.list, 4);
-    assert_eq!(after.head - before.head, 0);
-    assert_eq!(after.get - before.get, 0);
+    assert_eq!((sent.list, sent.head, sent.get), (4, 0, 0));
     // The report says the same, so a user sees what a run cost.
-    assert_eq!(report.s3.expect("S3 usage").requests, after - before);
+    assert_eq!(report.s3.as_ref().expect("S3 usage").requests, sent);
+}
+
+/// The walk opens the directories next in turn before reading them, and the host lists each
+/// as it is opened: many small directories are listed together, yet each exactly once.
+#[tokio::test]
+async fn a_walk_of_many_directories_lists_each_once() {
+    let b = bucket("walk-many-dirs").await;
+    b.put_many((0..120).map(|i| format!("tree/d{:02}/e{}/f{i}.txt", i % 40, i % 3)))
+        .await;
+    let (report, sent) = walk_tree(&b).await;
+    let Report::Walk(w) = &report.report else {
+        unreachable!()
+    };
+    // 40 directories, each with its share of the 3 subdirectories, 120 files.
+    let subdirs: std::collections::BTreeSet<(usize, usize)> =
+        (0..120).map(|i| (i % 40, i % 3)).collect();
+    assert_eq!((w.files, w.directories), (120, 40 + subdirs.len() as u64));
+    // The root, then every directory: one LIST each, none twice, no HEAD.
+    assert_eq!((sent.list, sent.head), (1 + w.directories, 0));
 }
 
 #[tokio::test]

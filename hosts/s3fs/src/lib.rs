@@ -26,6 +26,9 @@
 //! - A `read_dir` lists afresh, except that [`S3Fs::open_dir`] takes any listing
 //!   finished since its caller opened the directory, as a directory stream would: the one
 //!   [`S3Fs::stat_dir`] made when the directory fits one page, or another caller's.
+//!   A directory already known to be one starts that listing at `stat_dir`, in the
+//!   background, so a walker that opens the next directories before reading them has
+//!   their listings under way together; a directory of more than a page pays one LIST more.
 //!   Writes of our own that finish while a listing runs stay known, listed or not.
 //! - A directory is read a page at a time ([`DirStream`]), the next page asked for while
 //!   the reader takes this one, so a million keys are never held at once. The metadata
@@ -227,7 +230,20 @@ impl S3Fs {
     /// LIST at once, so a directory or a missing path costs one round trip, not two. A
     /// directory that fits in one page of that LIST is kept listed whole, for the
     /// [`S3Fs::open_dir`] that usually follows.
+    ///
+    /// A directory already known (from its parent's listing) costs nothing to stat, and
+    /// its listing starts at once, in the background: a walk that opens the next
+    /// directories before reading this one has their listings on the way together, not
+    /// one round trip after another.
     pub async fn stat_dir(&self, path: &str) -> Result<Attr, Error> {
+        let asked = Instant::now();
+        if let Some(known) = self.inner.cache.get(path).filter(|c| c.attr.is_dir()) {
+            let inner = Arc::clone(&self.inner);
+            let path = path.to_owned();
+            // Its reader reports what goes wrong: this listing is only a head start.
+            tokio::spawn(async move { inner.list_ahead(&path, asked).await.ok() });
+            return Ok(known.attr);
+        }
         self.inner.stat(path, superblock::Expect::Dir).await
     }
 

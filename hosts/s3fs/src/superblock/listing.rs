@@ -332,6 +332,25 @@ impl DirStream {
 }
 
 impl Inner {
+    /// Lists directory `path` ahead of its reader, as a stream opened at `asked` would:
+    /// one page, kept when it holds the whole directory, so the `open_dir` that follows
+    /// sends nothing. A directory already listed since `asked` costs nothing; one of more
+    /// than a page costs this one LIST more, and its reader lists it as ever. An empty
+    /// page is not kept: the directory has gone, which its reader is told.
+    pub(crate) async fn list_ahead(&self, path: &str, asked: Instant) -> Result<(), Error> {
+        let _one_listing = self.listing_locks.lock(path).await;
+        if self.cache.listed_page(path, asked, None, 0).is_some() {
+            return Ok(());
+        }
+        let prefix = self.dir_prefix(path);
+        let started = Instant::now();
+        let page = self.list_page(&prefix, true, None, None).await?;
+        if !page.is_empty() {
+            self.keep_if_whole(path, &prefix, &page, started);
+        }
+        Ok(())
+    }
+
     /// A first page that holds the whole directory is its complete listing: kept, so a
     /// read_dir asked before now sends nothing.
     pub(crate) fn keep_if_whole(
