@@ -216,16 +216,19 @@ async fn a_walk_of_many_directories_lists_each_once() {
     let b = bucket("walk-many-dirs").await;
     b.put_many((0..120).map(|i| format!("tree/d{:02}/e{}/f{i}.txt", i % 40, i % 3)))
         .await;
+    // One directory of three pages: the page fetched ahead is its reader's first.
+    b.put_many((0..2100).map(|i| format!("tree/big/g{i:04}.txt")))
+        .await;
     let (report, sent) = walk_tree(&b).await;
     let Report::Walk(w) = &report.report else {
         unreachable!()
     };
-    // 40 directories, each with its share of the 3 subdirectories, 120 files.
+    // 40 directories, each with its share of the 3 subdirectories, 120 files; and big/.
     let subdirs: std::collections::BTreeSet<(usize, usize)> =
         (0..120).map(|i| (i % 40, i % 3)).collect();
-    assert_eq!((w.files, w.directories), (120, 40 + subdirs.len() as u64));
-    // The root, then every directory: one LIST each, none twice, no HEAD.
-    assert_eq!((sent.list, sent.head), (1 + w.directories, 0));
+    assert_eq!((w.files, w.directories), (2220, 41 + subdirs.len() as u64));
+    // The root, then every directory: one LIST a page, none twice, no HEAD.
+    assert_eq!((sent.list, sent.head), (1 + (w.directories - 1) + 3, 0));
 }
 
 #[tokio::test]

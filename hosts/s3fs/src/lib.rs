@@ -28,7 +28,7 @@
 //!   [`S3Fs::stat_dir`] made when the directory fits one page, or another caller's.
 //!   A directory already known to be one starts that listing at `stat_dir`, in the
 //!   background, so a walker that opens the next directories before reading them has
-//!   their listings under way together; a directory of more than a page pays one LIST more.
+//!   their listings under way together; a bigger directory's reader starts from that page.
 //!   Writes of our own that finish while a listing runs stay known, listed or not.
 //! - A directory is read a page at a time ([`DirStream`]), the next page asked for while
 //!   the reader takes this one, so a million keys are never held at once. The metadata
@@ -139,6 +139,9 @@ pub(crate) struct Inner {
     skipped: Mutex<BTreeSet<String>>,
     /// read_dir, one at a time per directory.
     listing_locks: Arc<PathLocks>,
+    /// First pages a listing ahead fetched of directories bigger than a page, for their
+    /// readers to start from (see `list_ahead`).
+    heads: superblock::Heads,
     /// Lookups that miss the cache, and mkdir (a lookup, then maybe a marker), one at a time
     /// per path.
     lookup_locks: Arc<PathLocks>,
@@ -204,6 +207,7 @@ impl S3Fs {
                 memory: MemoryLimiter::new(config.memory_limit),
                 skipped: Mutex::new(BTreeSet::new()),
                 listing_locks: Arc::default(),
+                heads: superblock::Heads::default(),
                 lookup_locks: Arc::default(),
                 config,
             }),

@@ -15,6 +15,33 @@ use crate::path::{join, unmappable_key, validate};
 use crate::s3::{ListPage, ListedObject};
 use crate::{Attr, DirEntry, Error, Inner};
 
+/// First pages fetched ahead of their reader, of directories too big to cache from one page:
+/// the stream that opens the directory next starts from its page instead of asking again.
+/// A few at most: a walk opens 16 directories ahead, and a page is up to 1,000 keys.
+#[derive(Default)]
+pub(crate) struct Heads(std::sync::Mutex<VecDeque<(String, Instant, ListPage)>>);
+
+const HEADS_MAX: usize = 16;
+
+impl Heads {
+    fn put(&self, path: &str, started: Instant, page: ListPage) {
+        let mut heads = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        heads.retain(|(p, _, _)| p != path);
+        if heads.len() >= HEADS_MAX {
+            heads.pop_front();
+        }
+        heads.push_back((path.to_owned(), started, page));
+    }
+
+    /// The first page of `path` if one was fetched since `asked`, and when it was asked for.
+    fn take(&self, path: &str, asked: Instant) -> Option<(Instant, ListPage)> {
+        let mut heads = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let i = heads.iter().position(|(p, _, _)| p == path)?;
+        let (_, started, page) = heads.remove(i)?;
+        (started >= asked).then_some((started, page))
+    }
+}
+
 /// The pages of one delimited listing, turned into entries in the order they can be told.
 ///
 /// A key "x" beside keys under "x/" is hidden by the directory, but the listing shows the
@@ -203,21 +230,32 @@ impl DirStream {
         // the rest wait for it and then read it from the cache.
         let one_listing = inner.listing_locks.lock(path).await;
         if inner.cache.listed_page(path, asked, None, 0).is_none() {
-            stream.list(one_listing, None).await?;
+            let head = inner.heads.take(path, asked);
+            stream.list(one_listing, None, head).await?;
         }
         Ok(stream)
     }
 
-    /// Starts listing from S3, showing only names after `shown_through`.
+    /// Starts listing from S3, showing only names after `shown_through`; from `head`, the
+    /// first page and when it was asked for, where a listing ahead fetched it.
     async fn list(
         &mut self,
         one_listing: PathGuard,
         shown_through: Option<String>,
+        head: Option<(Instant, ListPage)>,
     ) -> Result<(), Error> {
         let prefix = self.inner.dir_prefix(&self.path);
-        let started = Instant::now();
         let evictions = self.inner.cache.evictions();
-        let first = self.inner.list_page(&prefix, true, None, None).await?;
+        let (started, first) = match head {
+            Some(head) => head,
+            None => {
+                let started = Instant::now();
+                (
+                    started,
+                    self.inner.list_page(&prefix, true, None, None).await?,
+                )
+            }
+        };
         self.state = State::Listing(Box::new(Lister {
             pages: Pages::new(&prefix),
             started,
@@ -257,7 +295,7 @@ impl DirStream {
                         None => {
                             let shown_through = after.take();
                             let one_listing = self.inner.listing_locks.lock(&self.path).await;
-                            self.list(one_listing, shown_through).await?;
+                            self.list(one_listing, shown_through, None).await?;
                         }
                     }
                 }
@@ -333,10 +371,10 @@ impl DirStream {
 
 impl Inner {
     /// Lists directory `path` ahead of its reader, as a stream opened at `asked` would:
-    /// one page, kept when it holds the whole directory, so the `open_dir` that follows
-    /// sends nothing. A directory already listed since `asked` costs nothing; one of more
-    /// than a page costs this one LIST more, and its reader lists it as ever. An empty
-    /// page is not kept: the directory has gone, which its reader is told.
+    /// one page, cached when it holds the whole directory, so the `open_dir` that follows
+    /// sends nothing, and otherwise kept for that reader to start from. A directory already
+    /// listed since `asked` costs nothing. An empty page is not kept: the directory has
+    /// gone, which its reader is told.
     pub(crate) async fn list_ahead(&self, path: &str, asked: Instant) -> Result<(), Error> {
         let _one_listing = self.listing_locks.lock(path).await;
         if self.cache.listed_page(path, asked, None, 0).is_some() {
@@ -345,7 +383,9 @@ impl Inner {
         let prefix = self.dir_prefix(path);
         let started = Instant::now();
         let page = self.list_page(&prefix, true, None, None).await?;
-        if !page.is_empty() {
+        if page.next_token.is_some() {
+            self.heads.put(path, started, page);
+        } else if !page.is_empty() {
             self.keep_if_whole(path, &prefix, &page, started);
         }
         Ok(())

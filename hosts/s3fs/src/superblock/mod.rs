@@ -14,5 +14,6 @@ mod path_locks;
 
 pub(crate) use cache::{Cached, MetaCache};
 pub use listing::DirStream;
+pub(crate) use listing::Heads;
 pub(crate) use lookup::Expect;
 pub(crate) use path_locks::PathLocks;
