@@ -161,6 +161,31 @@ async fn a_directory_opened_then_read_costs_one_round_trip() {
     assert_eq!((fs.metrics() - before).list, 2);
 }
 
+/// A directory bigger than a page: the open's LIST is still the listing's first page, so
+/// opening and reading a big inbox asks for each page once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_big_directory_opened_then_read_asks_for_each_page_once() {
+    const N: usize = 2_100;
+    let b = bucket("open-then-read-big").await;
+    b.put_many((0..N).map(|i| format!("inbox/d{i:04}.txt")))
+        .await;
+    let fs = b.fs();
+    let before = fs.metrics();
+    let opened = std::time::Instant::now();
+    assert_eq!(fs.stat_dir("inbox").await.unwrap().kind, Kind::Directory);
+    let listing = fs.open_dir("inbox", opened).await.unwrap();
+    let listing = listing.collect().await.unwrap();
+    assert_eq!(listing.len(), N);
+    assert_eq!(listing[0].name, "d0000.txt");
+    assert_eq!(listing[N - 1].name, format!("d{:04}.txt", N - 1));
+    let used = fs.metrics() - before;
+    assert_eq!((used.head, used.list), (1, 3), "{used:?}");
+
+    // Opened before that listing finished: the first page kept was taken, not reused.
+    b.put("inbox/late.txt", b"late".to_vec()).await;
+    assert_eq!(fs.read_dir("inbox").await.unwrap().len(), N + 1);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nested_prefixes_and_markers() {
     let b = bucket("nested").await;

@@ -371,10 +371,8 @@ impl DirStream {
 
 impl Inner {
     /// Lists directory `path` ahead of its reader, as a stream opened at `asked` would:
-    /// one page, cached when it holds the whole directory, so the `open_dir` that follows
-    /// sends nothing, and otherwise kept for that reader to start from. A directory already
-    /// listed since `asked` costs nothing. An empty page is not kept: the directory has
-    /// gone, which its reader is told.
+    /// one page, kept as [`Inner::keep_first_page`] says. A directory already listed since
+    /// `asked` costs nothing.
     pub(crate) async fn list_ahead(&self, path: &str, asked: Instant) -> Result<(), Error> {
         let _one_listing = self.listing_locks.lock(path).await;
         if self.cache.listed_page(path, asked, None, 0).is_some() {
@@ -383,27 +381,28 @@ impl Inner {
         let prefix = self.dir_prefix(path);
         let started = Instant::now();
         let page = self.list_page(&prefix, true, None, None).await?;
-        if page.next_token.is_some() {
-            self.heads.put(path, started, page);
-        } else if !page.is_empty() {
-            self.keep_if_whole(path, &prefix, &page, started);
-        }
+        self.keep_first_page(path, &prefix, page, started);
         Ok(())
     }
 
-    /// A first page that holds the whole directory is its complete listing: kept, so a
-    /// read_dir asked before now sends nothing.
-    pub(crate) fn keep_if_whole(
+    /// The first page of a listing sent at `started`, before anyone read the directory. A
+    /// page that holds the whole directory is its complete listing: cached, so a read_dir
+    /// asked before now sends nothing. The first page of a bigger directory is kept for the
+    /// stream that opens it next to start from, so it is not asked for twice. An empty page
+    /// is neither: the directory has gone, which its reader is told.
+    pub(crate) fn keep_first_page(
         &self,
         path: &str,
         prefix: &str,
-        page: &ListPage,
+        page: ListPage,
         started: Instant,
     ) {
-        if page.next_token.is_none() {
+        if page.next_token.is_some() {
+            self.heads.put(path, started, page);
+        } else if !page.is_empty() {
             let evictions = self.cache.evictions();
             let mut pages = Pages::new(prefix);
-            let mut children = pages.take(self, page);
+            let mut children = pages.take(self, &page);
             children.extend(pages.finish());
             self.learn_listed(path, &children, started);
             self.cache.finish_listing(path, started, evictions);

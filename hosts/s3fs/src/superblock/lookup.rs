@@ -99,8 +99,8 @@ impl Inner {
     }
 
     /// For an open with O_DIRECTORY, which a listing follows: HEAD and the first page of
-    /// the listing at once. A directory that fits in that page is kept listed whole, so
-    /// the readdir after the open sends nothing.
+    /// the listing at once. That page is kept (`keep_first_page`), so the readdir after
+    /// the open sends nothing for it.
     async fn file_or_listed_dir_at(&self, path: &str) -> Result<Option<Cached>, Error> {
         let prefix = self.dir_prefix(path);
         let started = std::time::Instant::now();
@@ -116,7 +116,7 @@ impl Inner {
         let Some(dir) = self.dir_of_page(path, &prefix, &page) else {
             return Ok(None);
         };
-        self.keep_if_whole(path, &prefix, &page, started);
+        self.keep_first_page(path, &prefix, page, started);
         Ok(Some(dir))
     }
 
