@@ -231,7 +231,7 @@ impl DirStream {
         let one_listing = inner.listing_locks.lock(path).await;
         if inner.cache.listed_page(path, asked, None, 0).is_none() {
             let head = inner.heads.take(path, asked);
-            stream.list(one_listing, None, head).await?;
+            Box::pin(stream.list(one_listing, None, head)).await?;
         }
         Ok(stream)
     }
@@ -267,7 +267,8 @@ impl DirStream {
         self.take(first).await
     }
 
-    /// The next entry, in no set order; `None` once the listing is done.
+    /// The next entry, in no set order; `None` once the listing is done. What needs S3 is
+    /// boxed: its futures are big, and most calls take an entry already here.
     pub async fn next(&mut self) -> Result<Option<DirEntry>, Error> {
         loop {
             if let Some(entry) = self.ready.pop_front() {
@@ -295,7 +296,7 @@ impl DirStream {
                         None => {
                             let shown_through = after.take();
                             let one_listing = self.inner.listing_locks.lock(&self.path).await;
-                            self.list(one_listing, shown_through, None).await?;
+                            Box::pin(self.list(one_listing, shown_through, None)).await?;
                         }
                     }
                 }
@@ -306,7 +307,7 @@ impl DirStream {
                     let page = next.await.map_err(|e| {
                         Error::io(&self.inner.dir_prefix(&self.path), format!("listing: {e}"))
                     })??;
-                    self.take(page).await?;
+                    Box::pin(self.take(page)).await?;
                 }
             }
         }

@@ -37,6 +37,12 @@ impl Inner {
         if let Some(cached) = self.cache.get(path) {
             return Ok(cached);
         }
+        // The requests' futures are big (about 14 KiB): boxed, so that a lookup the cache
+        // answers, a walk's stat of every entry, moves a few bytes instead.
+        Box::pin(self.lookup_locked(path, expect)).await
+    }
+
+    async fn lookup_locked(&self, path: &str, expect: Expect) -> Result<Cached, Error> {
         // Instances starting together look up the same paths: the first asks S3, the
         // others find its answer in the cache, a missing path's too.
         let asked = std::time::Instant::now();
