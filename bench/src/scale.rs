@@ -205,7 +205,7 @@ pub async fn run(args: ScaleArgs) -> Result<()> {
 }
 
 /// The `docproc` binary built beside this one, unless told otherwise.
-fn docproc_bin(given: Option<&Path>) -> Result<PathBuf> {
+pub(crate) fn docproc_bin(given: Option<&Path>) -> Result<PathBuf> {
     let path = match given {
         Some(p) => p.to_path_buf(),
         None => std::env::current_exe()?

@@ -72,6 +72,9 @@ pub struct BackendRow {
     /// docproc's own S3 host again with `--no-claims`, beside the defaults.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inbox_no_claims: Option<Outcome<InboxResult>>,
+    /// docproc's CLI binary with its defaults, process start-up included: what a user gets.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inbox_cli: Option<Outcome<InboxResult>>,
     pub walk: Option<Outcome<WalkResult>>,
     pub hash: Option<Outcome<HashResult>>,
 }

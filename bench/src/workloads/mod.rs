@@ -198,6 +198,7 @@ async fn run_pass(ctx: &Ctx, pass: &Pass<'_>, backends: &[BackendKind]) -> PassR
             label: ctx.label(*b).to_string(),
             inbox: None,
             inbox_no_claims: None,
+            inbox_cli: None,
             walk: None,
             hash: None,
         })
@@ -234,7 +235,7 @@ async fn run_pass(ctx: &Ctx, pass: &Pass<'_>, backends: &[BackendKind]) -> PassR
             .filter(|b| !ctx.skipped.contains_key(b))
             .count();
         if w == Workload::ProcessInbox && backends.contains(&BackendKind::Docproc) {
-            ran += 1;
+            ran += 2;
         }
         let bar = ui::bar(
             (ran * runs) as u64,
@@ -249,6 +250,8 @@ async fn run_pass(ctx: &Ctx, pass: &Pass<'_>, backends: &[BackendKind]) -> PassR
                     let defaults = inbox::run(ctx, pass, kind, Some(Claims::default()), &bar);
                     row.inbox = Some(cell(ctx, kind, defaults).await);
                     if kind == BackendKind::Docproc {
+                        let cli = inbox::run_cli(ctx, pass, &bar);
+                        row.inbox_cli = Some(cell(ctx, kind, cli).await);
                         let alone = inbox::run(ctx, pass, kind, None, &bar);
                         row.inbox_no_claims = Some(cell(ctx, kind, alone).await);
                     }
