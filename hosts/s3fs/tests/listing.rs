@@ -138,36 +138,21 @@ async fn concurrent_listings_of_one_directory_share_one_list() {
 /// the readdir sends nothing. A readdir asked for later lists afresh.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_directory_opened_then_read_costs_one_round_trip() {
-    let b = bucket("open-then-read").await;
-    b.put_many((0..30).map(|i| format!("inbox/d{i:02}.txt")))
-        .await;
-    let fs = b.fs();
-    let before = fs.metrics();
-    let opened = std::time::Instant::now();
-    assert_eq!(fs.stat_dir("inbox").await.unwrap().kind, Kind::Directory);
-    let listing = fs.open_dir("inbox", opened).await.unwrap();
-    let listing = listing.collect().await.unwrap();
-    assert_eq!(listing.len(), 30);
-    assert_eq!(listing[29].name, "d29.txt");
-    let used = fs.metrics() - before;
-    assert_eq!((used.head, used.list), (1, 1), "{used:?}");
-
-    b.put("inbox/late.txt", b"late".to_vec()).await;
-    assert_eq!(
-        fs.read_dir("inbox").await.unwrap().len(),
-        31,
-        "listed afresh"
-    );
-    assert_eq!((fs.metrics() - before).list, 2);
+    open_then_read("open-then-read", 30, 1).await;
 }
 
 /// A directory bigger than a page: the open's LIST is still the listing's first page, so
 /// opening and reading a big inbox asks for each page once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_big_directory_opened_then_read_asks_for_each_page_once() {
-    const N: usize = 2_100;
-    let b = bucket("open-then-read-big").await;
-    b.put_many((0..N).map(|i| format!("inbox/d{i:04}.txt")))
+    open_then_read("open-then-read-big", 2_100, 3).await;
+}
+
+/// Opens `inbox/` of `n` documents as a guest does, reads it whole and checks that this cost
+/// one HEAD and `pages` LISTs; a read after a new document lists afresh.
+async fn open_then_read(bucket_name: &str, n: usize, pages: u64) {
+    let b = bucket(bucket_name).await;
+    b.put_many((0..n).map(|i| format!("inbox/d{i:04}.txt")))
         .await;
     let fs = b.fs();
     let before = fs.metrics();
@@ -175,15 +160,20 @@ async fn a_big_directory_opened_then_read_asks_for_each_page_once() {
     assert_eq!(fs.stat_dir("inbox").await.unwrap().kind, Kind::Directory);
     let listing = fs.open_dir("inbox", opened).await.unwrap();
     let listing = listing.collect().await.unwrap();
-    assert_eq!(listing.len(), N);
+    assert_eq!(listing.len(), n);
     assert_eq!(listing[0].name, "d0000.txt");
-    assert_eq!(listing[N - 1].name, format!("d{:04}.txt", N - 1));
+    assert_eq!(listing[n - 1].name, format!("d{:04}.txt", n - 1));
     let used = fs.metrics() - before;
-    assert_eq!((used.head, used.list), (1, 3), "{used:?}");
+    assert_eq!((used.head, used.list), (1, pages), "{used:?}");
 
-    // Opened before that listing finished: the first page kept was taken, not reused.
+    let before = fs.metrics();
     b.put("inbox/late.txt", b"late".to_vec()).await;
-    assert_eq!(fs.read_dir("inbox").await.unwrap().len(), N + 1);
+    assert_eq!(
+        fs.read_dir("inbox").await.unwrap().len(),
+        n + 1,
+        "listed afresh"
+    );
+    assert_eq!((fs.metrics() - before).list, pages);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
