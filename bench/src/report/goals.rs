@@ -1,9 +1,10 @@
 //! The goals for our S3 host, reported (never asserted): walk within 1.5x of the raw
 //! listing, large reads at 80% or more of raw parallel GET throughput, process-inbox with
 //! the CLI's defaults (claims on, the binary with its start-up where it ran) at least 5x
-//! faster than the naive sequence at AWS-like latency and 2x on loopback (issue 3), and the sandbox's cost on the hot paths: hash at
-//! 1.5x coreutils `sha256sum` on every core locally and at the naive rate over S3, and the
-//! local walk within 1.3x of native (issue 15).
+//! faster than the naive sequence at AWS-like latency and 2x on loopback (issue 3), and the
+//! sandbox's cost on the hot paths: hash at 1.5x coreutils `sha256sum` on every core
+//! locally and at the naive rate over S3, and the local walk within 1.3x of native
+//! (issue 15).
 
 use crate::backends::BackendKind;
 use crate::report::model::{BackendRow, Goal, PassResult, Results};
