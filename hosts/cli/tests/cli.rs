@@ -1,5 +1,7 @@
 //! The `docproc` binary end to end, as a user runs it.
 
+mod support;
+
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -182,6 +184,23 @@ fn errors_name_the_path_and_use_the_documented_exit_codes() {
     // The whole message, for the commonest mistake: nothing but the path and what is wrong.
     let out = docproc(cases[0].0);
     assert_eq!(stderr(&out).trim(), no_such_dir);
+}
+
+/// Over S3 the bucket is checked before any instance starts, so its error comes alone and
+/// names the bucket, for every workload, and a missing bucket is never taken for an empty
+/// inbox. (Checking beside the run's first requests would save a round trip, but each of
+/// the 64 instances would log its own failure first.)
+#[test]
+fn a_missing_bucket_is_named_whatever_the_workload() {
+    let says = "docproc: s3://docproc-no-such-bucket: no such bucket";
+    for workload in ["process", "walk", "hash"] {
+        let mut cmd = support::docproc();
+        support::with_s3(&mut cmd).args([workload, "--s3", "s3://docproc-no-such-bucket/x"]);
+        let out = cmd.output().expect("run docproc");
+        assert_eq!(out.status.code(), Some(1), "{workload}: {}", stderr(&out));
+        assert_eq!(stderr(&out).trim(), says, "{workload}");
+        assert_eq!(stdout(&out), "", "{workload}: no report");
+    }
 }
 
 #[test]
