@@ -5,6 +5,7 @@ mod support;
 
 use std::sync::Arc;
 
+use docproc_host::report::WalkReport;
 use docproc_host::s3::{MetricsSnapshot, S3Backend, S3Target};
 use docproc_host::{Backend, Job, Report, Shard, run};
 use docproc_testkit::{TestBucket, bucket, random_bytes};
@@ -171,8 +172,8 @@ async fn bad_input_in_an_s3_inbox_is_named_and_the_batch_goes_on() {
     }
 }
 
-/// A walk of `tree/` in `b` over S3, and the requests it sent.
-async fn walk_tree(b: &TestBucket) -> (docproc_host::RunReport, MetricsSnapshot) {
+/// A walk of `tree/` in `b` over S3: its report, the run's, and the requests it sent.
+async fn walk_tree(b: &TestBucket) -> (WalkReport, docproc_host::RunReport, MetricsSnapshot) {
     let s3 = backend(b, "tree").await;
     let before = s3.fs.metrics();
     let job = Job::Walk {
@@ -181,7 +182,10 @@ async fn walk_tree(b: &TestBucket) -> (docproc_host::RunReport, MetricsSnapshot)
     let report = run(&runtime(), &Backend::S3(s3.clone()), &job, Shard::ALL)
         .await
         .unwrap();
-    (report, s3.fs.metrics() - before)
+    let Report::Walk(walk) = &report.report else {
+        unreachable!("a walk reports a walk")
+    };
+    (*walk, report, s3.fs.metrics() - before)
 }
 
 #[tokio::test]
@@ -191,10 +195,7 @@ async fn walk_lists_once_per_thousand_keys_and_never_heads() {
         .await;
     b.put_many((0..30).map(|i| format!("tree/sub/g{i}.txt")))
         .await;
-    let (report, sent) = walk_tree(&b).await;
-    let Report::Walk(w) = &report.report else {
-        unreachable!()
-    };
+    let (w, report, sent) = walk_tree(&b).await;
     assert_eq!((w.files, w.directories), (2530, 1));
     let expected_bytes: u64 = (0..2500)
         .map(|i| format!("tree/f{i:05}.txt").len() as u64)
@@ -219,10 +220,7 @@ async fn a_walk_of_many_directories_lists_each_once() {
     // One directory of three pages: the page fetched ahead is its reader's first.
     b.put_many((0..2100).map(|i| format!("tree/big/g{i:04}.txt")))
         .await;
-    let (report, sent) = walk_tree(&b).await;
-    let Report::Walk(w) = &report.report else {
-        unreachable!()
-    };
+    let (w, _, sent) = walk_tree(&b).await;
     // 40 directories, each with its share of the 3 subdirectories, 120 files; and big/.
     let subdirs: std::collections::BTreeSet<(usize, usize)> =
         (0..120).map(|i| (i % 40, i % 3)).collect();
