@@ -25,7 +25,8 @@
 //!   the next read fail rather than mix two versions.
 //! - A `read_dir` lists afresh, except that [`S3Fs::open_dir`] takes any listing
 //!   finished since its caller opened the directory, as a directory stream would: the one
-//!   [`S3Fs::stat_dir`] made when the directory fits one page, or another caller's.
+//!   [`S3Fs::stat_dir`] made when the directory fits one page, or another caller's. A
+//!   bigger directory's stream starts from the first page `stat_dir` fetched.
 //!   A directory already known to be one starts that listing at `stat_dir`, in the
 //!   background, so a walker that opens the next directories before reading them has
 //!   their listings under way together; a bigger directory's reader starts from that page.
@@ -231,9 +232,9 @@ impl S3Fs {
     }
 
     /// `stat` for a path expected to be a directory (an open with O_DIRECTORY): HEAD and
-    /// LIST at once, so a directory or a missing path costs one round trip, not two. A
-    /// directory that fits in one page of that LIST is kept listed whole, for the
-    /// [`S3Fs::open_dir`] that usually follows.
+    /// LIST at once, so a directory or a missing path costs one round trip, not two. That
+    /// LIST is kept for the [`S3Fs::open_dir`] that usually follows: as the whole listing
+    /// of a directory that fits in one page, and as the first page of a bigger one.
     ///
     /// A directory already known (from its parent's listing) costs nothing to stat, and
     /// its listing starts at once, in the background: a walk that opens the next

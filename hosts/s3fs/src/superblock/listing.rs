@@ -33,6 +33,14 @@ impl Heads {
         heads.push_back((path.to_owned(), started, page));
     }
 
+    /// Whether a first page of `path` fetched since `asked` is waiting for its reader.
+    fn holds(&self, path: &str, asked: Instant) -> bool {
+        let heads = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        heads
+            .iter()
+            .any(|(p, started, _)| p == path && *started >= asked)
+    }
+
     /// The first page of `path` if one was fetched since `asked`, and when it was asked for.
     fn take(&self, path: &str, asked: Instant) -> Option<(Instant, ListPage)> {
         let mut heads = self.0.lock().unwrap_or_else(|e| e.into_inner());
@@ -373,10 +381,10 @@ impl DirStream {
 impl Inner {
     /// Lists directory `path` ahead of its reader, as a stream opened at `asked` would:
     /// one page, kept as [`Inner::keep_first_page`] says. A directory already listed since
-    /// `asked` costs nothing.
+    /// `asked`, or whose first page since then is already kept, costs nothing.
     pub(crate) async fn list_ahead(&self, path: &str, asked: Instant) -> Result<(), Error> {
         let _one_listing = self.listing_locks.lock(path).await;
-        if self.cache.listed_page(path, asked, None, 0).is_some() {
+        if self.cache.listed_page(path, asked, None, 0).is_some() || self.heads.holds(path, asked) {
             return Ok(());
         }
         let prefix = self.dir_prefix(path);
