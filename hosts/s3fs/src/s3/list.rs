@@ -4,6 +4,7 @@ use std::time::SystemTime;
 
 use aws_sdk_s3::types::EncodingType;
 
+use super::list_body::OnePassListing;
 use super::{size_of, system_time};
 use crate::error::s3_error;
 use crate::{Error, Inner};
@@ -79,18 +80,17 @@ impl Inner {
         let _req = self
             .metrics
             .start(&self.metrics.list, "ListObjectsV2", prefix);
-        let mut req = self
+        let out = self
             .client
             .list_objects_v2()
             .bucket(&self.bucket)
             .prefix(prefix)
             .encoding_type(EncodingType::Url)
             .set_continuation_token(token)
-            .set_max_keys(max_keys);
-        if delimited {
-            req = req.delimiter("/");
-        }
-        let out = req
+            .set_max_keys(max_keys)
+            .set_delimiter(delimited.then(|| "/".to_owned()))
+            .customize()
+            .interceptor(OnePassListing)
             .send()
             .await
             .map_err(|err| s3_error("ListObjectsV2", prefix, err))?;

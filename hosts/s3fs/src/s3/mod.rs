@@ -2,6 +2,7 @@
 //! into an [`Error`] naming the key. Keys here are full keys (root prefix included).
 
 pub(crate) mod list;
+mod list_body;
 mod multipart;
 
 use std::time::SystemTime;
