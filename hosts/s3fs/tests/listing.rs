@@ -55,9 +55,11 @@ async fn a_big_directory_streams_by_the_page_within_a_bounded_cache() {
     let b = bucket("stream").await;
     // "x" and "x/" sort with every "x-NNNN" between them: the directory that hides the
     // file is two pages after it.
-    let mut keys: Vec<String> = (0..N).map(|i| format!("big/x-{i:04}")).collect();
-    keys.extend(["big/x".to_owned(), "big/x/inner".to_owned()]);
-    b.put_many(keys).await;
+    b.put_many((0..N).map(|i| format!("big/x-{i:04}"))).await;
+    // One after the other: SeaweedFS loses one of a file and a directory of the same name
+    // written at the same time (once in CI, the directory).
+    b.put("big/x", "big/x").await;
+    b.put("big/x/inner", "big/x/inner").await;
     // Room for about two pages of entries, not for the directory.
     let fs = b.fs_with(|c| c.metadata_cache_bytes = 512 * 1024);
 

@@ -15,8 +15,7 @@ use aws_sdk_s3::config::{ConfigBag, FrozenLayer, Intercept, RuntimeComponents, R
 use aws_sdk_s3::operation::list_objects_v2::{ListObjectsV2, ListObjectsV2Output};
 use aws_sdk_s3::operation::list_objects_v2::builders::ListObjectsV2OutputBuilder;
 use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
-use aws_sdk_s3::types::builders::{CommonPrefixBuilder, ObjectBuilder};
-use aws_sdk_s3::types::{EncodingType, ObjectStorageClass};
+use aws_sdk_s3::types::{CommonPrefix, EncodingType, Object, ObjectStorageClass};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::{Output, OutputOrError};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -119,7 +118,7 @@ pub(crate) fn parse(body: &[u8]) -> Option<ListObjectsV2Output> {
                     [_] => page.field(name, value)?,
                     [_, "Contents"] => page.object_field(name, value)?,
                     [_, "CommonPrefixes"] if name == "Prefix" => {
-                        page.prefix = std::mem::take(&mut page.prefix).prefix(value)
+                        page.prefix = Some(value.into_owned())
                     }
                     _ => {}
                 }
@@ -127,23 +126,55 @@ pub(crate) fn parse(body: &[u8]) -> Option<ListObjectsV2Output> {
             _ => {}
         }
     }
-    ended.then(|| page.out.build())
+    ended.then(|| page.build())
 }
 
+/// What is read so far. Objects and prefixes are gathered apart from the page's builder,
+/// and an object's fields apart from its own: a builder moves whole at each field it takes.
 #[derive(Default)]
 struct Page {
     out: ListObjectsV2OutputBuilder,
-    object: ObjectBuilder,
-    prefix: CommonPrefixBuilder,
+    contents: Vec<Object>,
+    prefixes: Vec<CommonPrefix>,
+    object: Fields,
+    prefix: Option<String>,
+}
+
+#[derive(Default)]
+struct Fields {
+    key: Option<String>,
+    size: Option<i64>,
+    last_modified: Option<DateTime>,
+    e_tag: Option<String>,
+    storage_class: Option<ObjectStorageClass>,
 }
 
 impl Page {
     /// A child of the root closed with `value` as its text.
     fn field(&mut self, name: &str, value: Cow<str>) -> Option<()> {
+        match name {
+            "Contents" => {
+                let f = std::mem::take(&mut self.object);
+                self.contents.push(
+                    Object::builder()
+                        .set_key(f.key)
+                        .set_size(f.size)
+                        .set_last_modified(f.last_modified)
+                        .set_e_tag(f.e_tag)
+                        .set_storage_class(f.storage_class)
+                        .build(),
+                );
+                return Some(());
+            }
+            "CommonPrefixes" => {
+                let prefix = CommonPrefix::builder().set_prefix(self.prefix.take());
+                self.prefixes.push(prefix.build());
+                return Some(());
+            }
+            _ => {}
+        }
         let out = std::mem::take(&mut self.out);
         self.out = match name {
-            "Contents" => out.contents(std::mem::take(&mut self.object).build()),
-            "CommonPrefixes" => out.common_prefixes(std::mem::take(&mut self.prefix).build()),
             "IsTruncated" => out.is_truncated(value.parse().ok()?),
             "NextContinuationToken" => out.next_continuation_token(value),
             "ContinuationToken" => out.continuation_token(value),
@@ -161,19 +192,31 @@ impl Page {
 
     /// A child of a `<Contents>` closed with `value` as its text.
     fn object_field(&mut self, name: &str, value: Cow<str>) -> Option<()> {
-        let object = std::mem::take(&mut self.object);
-        self.object = match name {
-            "Key" => object.key(value),
-            "Size" => object.size(value.parse().ok()?),
+        let f = &mut self.object;
+        match name {
+            "Key" => f.key = Some(value.into_owned()),
+            "Size" => f.size = Some(value.parse().ok()?),
             "LastModified" => {
-                object.last_modified(DateTime::from_str(&value, DateTimeFormat::DateTime).ok()?)
+                f.last_modified = Some(DateTime::from_str(&value, DateTimeFormat::DateTime).ok()?)
             }
-            "ETag" => object.e_tag(value),
-            "StorageClass" => object.storage_class(ObjectStorageClass::from(value.as_ref())),
-            _ => object,
-        };
+            "ETag" => f.e_tag = Some(value.into_owned()),
+            "StorageClass" => f.storage_class = Some(ObjectStorageClass::from(value.as_ref())),
+            _ => {}
+        }
         Some(())
     }
+
+    fn build(self) -> ListObjectsV2Output {
+        self.out
+            .set_contents(some(self.contents))
+            .set_common_prefixes(some(self.prefixes))
+            .build()
+    }
+}
+
+/// As the SDK has it: no list at all where the page holds none.
+fn some<T>(v: Vec<T>) -> Option<Vec<T>> {
+    (!v.is_empty()).then_some(v)
 }
 
 fn append<'a>(acc: Cow<'a, str>, more: Cow<'a, str>) -> Cow<'a, str> {

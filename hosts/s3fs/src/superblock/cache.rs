@@ -136,7 +136,7 @@ impl MetaCache {
     }
 
     fn drop_below(entries: &mut Entries, dir: &str) {
-        let doomed: Vec<String> = entries.range(below(dir)).map(|(k, _)| k.clone()).collect();
+        let doomed: Vec<String> = entries.below(dir).map(|(k, _)| k.clone()).collect();
         for k in doomed {
             entries.remove(&k);
         }
@@ -176,7 +176,7 @@ impl MetaCache {
         let mut forgot = false;
         while !dir.is_empty()
             && !entries.get(dir).is_some_and(|e| e.marked)
-            && entries.range(below(dir)).next().is_none()
+            && entries.below(dir).next().is_none()
         {
             forgot |= entries.remove(dir).is_some();
             dir = parent(dir);
@@ -232,7 +232,7 @@ impl MetaCache {
     pub fn finish_listing(&self, dir: &str, started: Instant, evictions: u64) {
         let mut entries = self.lock();
         let stale: Vec<String> = entries
-            .range(below(dir))
+            .below(dir)
             .filter(|(k, e)| is_direct_child(dir, k) && e.learnt <= started)
             .map(|(k, _)| k.clone())
             .collect();

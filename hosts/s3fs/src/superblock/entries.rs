@@ -8,7 +8,7 @@
 //! gone: evicting a child forgets its parent's listing.
 
 use std::collections::BTreeMap;
-use std::ops::RangeBounds;
+use std::ops::{Bound, RangeBounds};
 
 use super::cache::Entry;
 use crate::path::parent;
@@ -29,8 +29,19 @@ pub(crate) struct Entries {
     evictions: u64,
 }
 
-fn cost(path: &str, entry: &Entry) -> usize {
-    2 * path.len() + entry.cached.etag.as_ref().map_or(0, String::len) + OVERHEAD
+fn cost(path_len: usize, entry: &Entry) -> usize {
+    2 * path_len + entry.cached.etag.as_ref().map_or(0, String::len) + OVERHEAD
+}
+
+/// The first key below `dir` sorts at or after this.
+fn below_start(dir: &str) -> String {
+    if dir.is_empty() {
+        return String::new();
+    }
+    let mut start = String::with_capacity(dir.len() + 1);
+    start.push_str(dir);
+    start.push('/');
+    start
 }
 
 impl Entries {
@@ -69,21 +80,33 @@ impl Entries {
         self.map.range(range)
     }
 
+    /// The entries strictly below `dir` (every entry, for the root), in order: one search
+    /// of the map, as a listing learns each key.
+    pub fn below<'a>(&'a self, dir: &str) -> impl Iterator<Item = (&'a String, &'a Entry)> {
+        let start = below_start(dir);
+        self.map
+            .range::<str, _>((Bound::Included(start.as_str()), Bound::Unbounded))
+            .take_while(move |(k, _)| k.starts_with(start.as_str()))
+    }
+
     /// Inserts or replaces `path`, as the newest entry, then evicts the oldest while over
     /// the budget.
     pub fn insert(&mut self, path: String, mut entry: Entry) {
-        self.remove(&path);
         entry.seq = self.next_seq;
         self.next_seq += 1;
-        self.bytes += cost(&path, &entry);
+        self.bytes += cost(path.len(), &entry);
         self.order.insert(entry.seq, path.clone());
-        self.map.insert(path, entry);
+        let len = path.len();
+        if let Some(old) = self.map.insert(path, entry) {
+            self.order.remove(&old.seq);
+            self.bytes -= cost(len, &old);
+        }
         while self.bytes > self.budget {
             let Some((_, oldest)) = self.order.pop_first() else {
                 break;
             };
             if let Some(gone) = self.map.remove(&oldest) {
-                self.bytes -= cost(&oldest, &gone);
+                self.bytes -= cost(oldest.len(), &gone);
             }
             self.evictions += 1;
             if let Some(dir) = self.map.get_mut(parent(&oldest)) {
@@ -95,7 +118,7 @@ impl Entries {
     pub fn remove(&mut self, path: &str) -> Option<Entry> {
         let gone = self.map.remove(path)?;
         self.order.remove(&gone.seq);
-        self.bytes -= cost(path, &gone);
+        self.bytes -= cost(path.len(), &gone);
         Some(gone)
     }
 
@@ -136,7 +159,7 @@ mod tests {
 
     #[test]
     fn stays_within_its_budget_dropping_the_oldest_first() {
-        let one = cost("d/f-000", &entry("e"));
+        let one = cost("d/f-000".len(), &entry("e"));
         let mut entries = Entries::new(10 * one);
         for i in 0..25 {
             entries.insert(format!("d/f-{i:03}"), entry("e"));
@@ -160,18 +183,18 @@ mod tests {
         entries.insert("b".into(), entry("e"));
         assert_eq!(
             entries.bytes(),
-            cost("a", &entry("a-much-longer-etag")) + cost("b", &entry("e"))
+            cost(1, &entry("a-much-longer-etag")) + cost(1, &entry("e"))
         );
         entries.remove("a");
         entries.remove("missing");
-        assert_eq!(entries.bytes(), cost("b", &entry("e")));
+        assert_eq!(entries.bytes(), cost(1, &entry("e")));
         entries.clear();
         assert_eq!((entries.bytes(), entries.len()), (0, 0));
     }
 
     #[test]
     fn evicting_a_child_forgets_that_its_parent_was_listed_whole() {
-        let one = cost("d/x", &entry("e"));
+        let one = cost("d/x".len(), &entry("e"));
         let mut entries = Entries::new(3 * one);
         entries.insert("d/x".into(), entry("e"));
         let mut dir = entry("e");

@@ -106,7 +106,7 @@ impl Pages {
             let prefix = &self.prefix;
             let (passed, held) = std::mem::take(&mut self.held)
                 .into_iter()
-                .partition(|(name, _, _)| format!("{prefix}{name}/").as_str() <= last);
+                .partition(|(name, _, _)| dir_sorts_by(prefix, name, last));
             self.held = held;
             out.extend(passed.into_iter().map(|(name, c, _)| (name, c)));
         }
@@ -167,6 +167,13 @@ impl Pages {
             .map(|(name, c, _)| (name, c))
             .collect()
     }
+}
+
+/// Whether the key `prefix` + `name` + "/" sorts at or before `last`, in the byte order S3
+/// lists in. Asked of every file a page holds back, so nothing is built to ask it.
+fn dir_sorts_by(prefix: &str, name: &str, last: &str) -> bool {
+    let dir = prefix.bytes().chain(name.bytes()).chain(std::iter::once(b'/'));
+    dir.le(last.bytes())
 }
 
 /// The entries of one directory, read as its listing arrives. Holds the directory's
@@ -447,6 +454,25 @@ impl Inner {
         let mut skipped = self.skipped.lock().unwrap_or_else(|e| e.into_inner());
         if skipped.insert(key.to_owned()) {
             tracing::warn!(key, reason, "S3 key left out of the file view");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dir_sorts_by;
+
+    #[test]
+    fn a_directory_sorts_by_the_bytes_of_its_key() {
+        for (last, passed) in [
+            ("big/x/", true),
+            ("big/x/inner", true),
+            ("big/y", true),
+            ("big/x", false),
+            ("big/x.txt", false),
+            ("big/w", false),
+        ] {
+            assert_eq!(dir_sorts_by("big/", "x", last), passed, "{last}");
         }
     }
 }
