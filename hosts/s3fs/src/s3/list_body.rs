@@ -12,8 +12,8 @@ use std::sync::LazyLock;
 
 use aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextMut;
 use aws_sdk_s3::config::{ConfigBag, FrozenLayer, Intercept, RuntimeComponents, RuntimePlugin};
-use aws_sdk_s3::operation::list_objects_v2::{ListObjectsV2, ListObjectsV2Output};
 use aws_sdk_s3::operation::list_objects_v2::builders::ListObjectsV2OutputBuilder;
+use aws_sdk_s3::operation::list_objects_v2::{ListObjectsV2, ListObjectsV2Output};
 use aws_sdk_s3::primitives::{DateTime, DateTimeFormat};
 use aws_sdk_s3::types::{CommonPrefix, EncodingType, Object, ObjectStorageClass};
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -72,7 +72,10 @@ impl DeserializeResponse for OnePass {
         response: &HttpResponse,
         cfg: &ConfigBag,
     ) -> OutputOrError {
-        let page = response.status().is_success().then(|| response.body().bytes());
+        let page = response
+            .status()
+            .is_success()
+            .then(|| response.body().bytes());
         match page.flatten().and_then(parse) {
             Some(out) => Ok(Output::erase(out)),
             None => sdk().deserialize_nonstreaming_with_config(response, cfg),
@@ -352,7 +355,10 @@ mod tests {
         let page = parse(DELIMITED.as_bytes()).unwrap();
         let keys: Vec<_> = page.contents().iter().filter_map(|o| o.key()).collect();
         assert_eq!(keys, ["run%2Fa+b%26c", "run/<odd>"]);
-        assert_eq!(page.contents()[0].e_tag(), Some("\"9dd4e461268c8034f5c8564e155c67a6\""));
+        assert_eq!(
+            page.contents()[0].e_tag(),
+            Some("\"9dd4e461268c8034f5c8564e155c67a6\"")
+        );
         assert_eq!(page.next_continuation_token(), Some("run/b&c"));
         assert_eq!(page.common_prefixes().len(), 2);
     }
@@ -375,7 +381,15 @@ mod tests {
         let bad_number = EMPTY.replace("<KeyCount>0", "<KeyCount>zero");
         let bad_reference = DELIMITED.replace("&#34;", "&bogus;");
         let after_root = format!("{EMPTY}<Contents/>");
-        for body in [error, cut, "", "<Other/>", &bad_number, &bad_reference, &after_root] {
+        for body in [
+            error,
+            cut,
+            "",
+            "<Other/>",
+            &bad_number,
+            &bad_reference,
+            &after_root,
+        ] {
             assert_eq!(parse(body.as_bytes()), None, "{body}");
         }
         // A 200 whose body is an error (S3 may send one) is the SDK's error, as before.
@@ -387,7 +401,10 @@ mod tests {
     #[test]
     fn references() {
         assert_eq!(unescape("plain").as_deref(), Some("plain"));
-        assert_eq!(unescape("&#65;&#x42;&lt;&amp;&apos;").as_deref(), Some("AB<&'"));
+        assert_eq!(
+            unescape("&#65;&#x42;&lt;&amp;&apos;").as_deref(),
+            Some("AB<&'")
+        );
         for bad in ["&", "&bogus;", "&#x;", "&#xZZ;", "&#+1;", "&#1114112;"] {
             assert_eq!(unescape(bad), None, "{bad}");
         }

@@ -172,7 +172,10 @@ impl Pages {
 /// Whether the key `prefix` + `name` + "/" sorts at or before `last`, in the byte order S3
 /// lists in. Asked of every file a page holds back, so nothing is built to ask it.
 fn dir_sorts_by(prefix: &str, name: &str, last: &str) -> bool {
-    let dir = prefix.bytes().chain(name.bytes()).chain(std::iter::once(b'/'));
+    let dir = prefix
+        .bytes()
+        .chain(name.bytes())
+        .chain(std::iter::once(b'/'));
     dir.le(last.bytes())
 }
 
