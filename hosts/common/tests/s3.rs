@@ -329,10 +329,16 @@ async fn a_missing_bucket_is_named_and_a_missing_inbox_is_nothing_to_do() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keys_as_aws_stores_them_are_mapped_or_skipped_and_none_lost() {
     let b = bucket("aws-keys").await;
-    // Names that are paths: NFC and NFD twins are two names, as on Linux; `\`, `%`, `+`
-    // and a newline are ordinary bytes.
+    // Names that are paths: NFC and NFD twins are two names, as on Linux; `\`, `%`, `+`,
+    // a newline and XML's own characters are ordinary bytes.
     let server = docproc_testkit::server();
-    let mut names = vec!["caf\u{e9}.txt", "cafe\u{301}.txt", "100%.txt", "a+b.txt"];
+    let mut names = vec![
+        "caf\u{e9}.txt",
+        "cafe\u{301}.txt",
+        "100%.txt",
+        "a+b.txt",
+        "a&b <c> \"d\" 'e'.txt",
+    ];
     if server.is_moto() {
         // AWS and moto keep a backslash as it is; SeaweedFS turns it into '/'.
         names.push("a\\b.txt");
