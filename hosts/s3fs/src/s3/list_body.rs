@@ -87,7 +87,8 @@ const ROOT: &str = "ListBucketResult";
 
 /// A ListObjectsV2 response body, or None if it is not a listing this can read whole.
 /// Fills what a reader of a listing uses: the page's own fields, and each object's key,
-/// size, time, ETag and storage class. Owners and checksums are not kept.
+/// size, time, ETag and storage class. Owners, checksums and the headers (request IDs,
+/// request-charged) are not kept: nothing here reads them.
 pub(crate) fn parse(body: &[u8]) -> Option<ListObjectsV2Output> {
     let xml = std::str::from_utf8(body).ok()?;
     let mut page = Page::default();
